@@ -1,0 +1,42 @@
+"""The ``evolve`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from evolve.cli import _seeds
+
+    parser = argparse.ArgumentParser(
+        prog="evolve",
+        description="Search the space of recurrent cells: evolve, store and inspect genomes.",
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _seeds.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``evolve`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
