@@ -1,0 +1,62 @@
+"""Executing a compiled program with TensorFlow ops."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import tensorflow as tf
+
+from cells._program import Instruction, Program
+
+_ACTIVATIONS = {"tanh": tf.tanh, "sigmoid": tf.sigmoid, "relu": tf.nn.relu}
+
+
+def fused_kernels(program: Program, weights: Sequence[tf.Tensor],
+                  instructions: Iterable[Instruction] | None = None) -> dict[tuple, tf.Tensor]:
+    """The side-by-side kernel of every fused matmul, keyed by its outputs."""
+    kernels = {}
+    for instruction in instructions if instructions is not None else program.instructions:
+        if instruction.op == "matmul" and len(instruction.params) > 1:
+            kernels[instruction.outputs] = tf.concat(
+                [weights[p] for p in instruction.params], axis=1)
+    return kernels
+
+
+def execute(instructions: Iterable[Instruction], env: dict[int, tf.Tensor],
+            weights: Sequence[tf.Tensor], kernels: dict[tuple, tf.Tensor],
+            dtype: tf.DType) -> None:
+    """Run instructions in order, writing each output value into ``env``."""
+    for instruction in instructions:
+        op, args, outputs = instruction.op, instruction.args, instruction.outputs
+        if op == "matmul":
+            if len(outputs) == 1:
+                env[outputs[0]] = tf.matmul(env[args[0]], weights[instruction.params[0]])
+            else:
+                product = tf.matmul(env[args[0]], kernels[outputs])
+                for value, piece in zip(outputs, tf.split(product, len(outputs), axis=-1),
+                                        strict=True):
+                    env[value] = piece
+        elif op == "sum":
+            total = env[args[0]]
+            for arg in args[1:]:
+                total = total + env[arg]
+            env[outputs[0]] = total
+        elif op == "mul":
+            env[outputs[0]] = env[args[0]] * env[args[1]]
+        elif op == "sub":
+            env[outputs[0]] = env[args[0]] - env[args[1]]
+        elif op == "peephole":
+            env[outputs[0]] = env[args[0]] * weights[instruction.params[0]]
+        elif op == "bias":
+            env[outputs[0]] = weights[instruction.params[0]]
+        elif op == "const":
+            env[outputs[0]] = tf.constant(instruction.value, dtype=dtype)
+        else:
+            env[outputs[0]] = _ACTIVATIONS[op](env[args[0]])
+
+
+def full_width(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """``value`` broadcast to the shape of a state (a constant or bias state is legal)."""
+    if value.shape.rank == like.shape.rank:
+        return value
+    return tf.broadcast_to(value, tf.shape(like))

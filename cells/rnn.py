@@ -1,0 +1,203 @@
+"""``GenomeRNN``: the fast sequence layer compiled from a genome."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from cells._layer_base import GenomeLayerMixin
+from cells._runtime import execute, full_width, fused_kernels
+from genome import Genome
+
+__all__ = ["GenomeRNN"]
+
+
+@keras.saving.register_keras_serializable(package="cells")
+class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
+    """A recurrent layer running a genome over whole sequences, fast.
+
+    Computes the same function as ``keras.layers.RNN(GenomeCell(genome,
+    units))`` with the same weights, but everything that does not depend on a
+    state (every ``W x``, the biases added to it, gates that read only x) is
+    computed for all steps in one pass before the recurrent loop, and matrix
+    products that share an operand are one matmul.
+
+    Masking follows Keras: on a masked step every state is carried unchanged
+    and the output repeats the last unmasked output (zeros before the first).
+
+    Args:
+        genome: a :class:`genome.Genome`, its notation, or a seed name.
+        units: hidden width H.
+        return_sequences: return the output of every step, not only the last.
+        return_state: also return the final value of every state, in genome
+            state order.
+        go_backwards: process the sequence in reverse (outputs come in the
+            order they are computed, as in Keras).
+        unroll: unroll the loop in Python (needs a fixed sequence length;
+            faster for short sequences, slower to build).
+        fuse_recurrent: inside the loop, also put matmuls that share an
+            operand (the four ``U h`` of an LSTM) into one matmul. The
+            x-side products before the loop are always fused. Off by
+            default: on CPU, measured no faster (``benchmarks/cell_speed.py``).
+        kernel_initializer, recurrent_initializer, bias_initializer,
+            peephole_initializer: as in :class:`cells.GenomeCell`.
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Example:
+        >>> layer = GenomeRNN("lstm_b", 16, return_sequences=True)
+        >>> layer(keras.ops.ones((4, 10, 8))).shape
+        TensorShape([4, 10, 16])
+    """
+
+    def __init__(self, genome: Genome | str, units: int, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, unroll: bool = False,
+                 kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,
+                 peephole_initializer=None, fuse_recurrent: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self._setup_genome(genome, units, {
+            "kernel_initializer": kernel_initializer,
+            "recurrent_initializer": recurrent_initializer,
+            "bias_initializer": bias_initializer,
+            "peephole_initializer": peephole_initializer,
+        }, hoist=True, fuse="all" if fuse_recurrent else "hoisted")
+        self.fuse_recurrent = fuse_recurrent
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.unroll = unroll
+        self.supports_masking = True
+        program = self.program
+        hoisted = program.hoisted
+        self._early = [i for i in program.instructions
+                       if set(i.outputs) & hoisted or i.op in ("bias", "const")]
+        self._late = [i for i in program.instructions if not set(i.outputs) & hoisted]
+        needed = set(program.state_outputs)
+        for instruction in self._late:
+            needed.update(instruction.args)
+        # Hoisted values the loop reads: computed for all steps, sliced per step.
+        self._carried = sorted(needed & hoisted)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return self.program.states
+
+    def build(self, input_shape):
+        self._create_params(self._check_input_width(input_shape[-1]))
+        super().build(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.program.states)
+        return output_mask
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return (output, *[(batch, self.units)] * len(self.program.states))
+        return output
+
+    def call(self, inputs, mask=None, initial_state=None, training=None):
+        dtype = self.compute_dtype
+        program = self.program
+        inputs = tf.cast(inputs, dtype)
+        weights = [tf.cast(v, dtype) for v in self.param_vars]
+        batch = tf.shape(inputs)[0]
+        steps = tf.shape(inputs)[1]
+        width = inputs.shape[-1]
+
+        env = {program.input_value: tf.reshape(inputs, (-1, width))}
+        execute(self._early, env, weights, fused_kernels(program, weights, self._early), dtype)
+        sizes = [env[v].shape[-1] for v in self._carried]
+        if self._carried:
+            flat = tf.concat([env[v] for v in self._carried], axis=-1)
+            carried = tf.transpose(tf.reshape(flat, (batch, steps, sum(sizes))), (1, 0, 2))
+        else:
+            carried = tf.zeros((steps, batch, 0), dtype=dtype)
+        free = {v: env[v] for i in self._early if i.op in ("bias", "const")
+                for v in i.outputs}
+        time_mask = None
+        if mask is not None:
+            time_mask = tf.transpose(tf.cast(mask, tf.bool), (1, 0))[:, :, None]
+        if self.go_backwards:
+            carried = tf.reverse(carried, axis=[0])
+            time_mask = None if time_mask is None else tf.reverse(time_mask, axis=[0])
+
+        if initial_state is None:
+            states = [tf.zeros((batch, self.units), dtype=dtype) for _ in program.states]
+        else:
+            states = list(initial_state) if isinstance(initial_state, list | tuple) else [
+                initial_state]
+            if len(states) != len(program.states):
+                raise ValueError(f"initial_state needs {len(program.states)} tensors (states "
+                                 f"{', '.join(program.states)}), got {len(states)}")
+            states = [tf.cast(s, dtype) for s in states]
+        late_kernels = fused_kernels(program, weights, self._late)
+        output_index = program.states.index("h")
+
+        def step(step_inputs, step_mask, states, previous_output):
+            env = dict(free)
+            if self._carried:
+                pieces = tf.split(step_inputs, sizes, axis=-1) if len(sizes) > 1 else [
+                    step_inputs]
+                env.update(zip(self._carried, pieces, strict=True))
+            env.update(zip(program.state_inputs, states, strict=True))
+            execute(self._late, env, weights, late_kernels, dtype)
+            new_states = [full_width(env[v], s)
+                          for v, s in zip(program.state_outputs, states, strict=True)]
+            output = new_states[output_index]
+            if step_mask is not None:
+                new_states = [tf.where(step_mask, n, s) for n, s in zip(new_states, states,
+                                                                         strict=True)]
+                output = tf.where(step_mask, output, previous_output)
+            return new_states, output
+
+        zeros = tf.zeros((batch, self.units), dtype=dtype)
+        if self.unroll:
+            total = inputs.shape[1]
+            if total is None:
+                raise ValueError("unroll=True needs a fixed sequence length")
+            outputs, output = [], zeros
+            for t in range(total):
+                states, output = step(carried[t], None if time_mask is None else time_mask[t],
+                                      states, output)
+                outputs.append(output)
+            sequence = tf.stack(outputs, axis=1) if self.return_sequences else None
+        else:
+            size = steps if self.return_sequences else 1
+            array = tf.TensorArray(dtype, size=size, element_shape=(None, self.units))
+            # Per-step reads go through TensorArrays: slicing one big tensor inside the
+            # loop would make every backward step write a whole-sequence gradient.
+            step_inputs = tf.TensorArray(dtype, size=steps).unstack(carried)
+            step_masks = (None if time_mask is None
+                          else tf.TensorArray(tf.bool, size=steps).unstack(time_mask))
+
+            def body(t, array, output, *states):
+                step_mask = None if step_masks is None else step_masks.read(t)
+                states, output = step(step_inputs.read(t), step_mask, list(states), output)
+                array = array.write(t if self.return_sequences else 0, output)
+                return (t + 1, array, output, *states)
+
+            _, array, output, *states = tf.while_loop(
+                lambda t, *_: t < steps, body, (tf.constant(0), array, zeros, *states),
+                maximum_iterations=steps)
+            sequence = (tf.transpose(array.stack(), (1, 0, 2)) if self.return_sequences
+                        else None)
+        result = sequence if self.return_sequences else output
+        if self.return_state:
+            return [result, *states]
+        return result
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            **self._genome_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "unroll": self.unroll,
+            "fuse_recurrent": self.fuse_recurrent,
+        }
+
+

@@ -1,0 +1,196 @@
+"""GenomeCell inside keras.layers.RNN and GenomeRNN: same numbers, same Keras behaviour."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cells import GenomeCell, GenomeRNN
+from genome import GenomeError, parse, seeds
+
+D, H, B, T = 4, 6, 3, 5
+
+
+def _pair(genome, units=H, input_dim=D, **options):
+    cell_layer = keras.layers.RNN(GenomeCell(genome, units), **options)
+    cell_layer.build((None, None, input_dim))
+    fast = GenomeRNN(genome, units, **options)
+    fast.build((None, None, input_dim))
+    fast.set_weights(cell_layer.get_weights())
+    return cell_layer, fast
+
+
+def _close(a, b, tolerance=1e-5):
+    a = a if isinstance(a, list | tuple) else [a]
+    b = b if isinstance(b, list | tuple) else [b]
+    assert len(a) == len(b)
+    for p, q in zip(a, b, strict=True):
+        assert np.abs(np.asarray(p) - np.asarray(q)).max() <= tolerance
+
+
+@pytest.mark.parametrize("name", seeds.names())
+def test_every_seed_runs_the_same_in_both_layers(name, rng):
+    width = H if seeds.get(name).needs_square_input else D
+    cell_layer, fast = _pair(name, input_dim=width, return_sequences=True, return_state=True)
+    x = rng.normal(size=(B, T, width)).astype("float32")
+    _close(cell_layer(x), fast(x))
+    assert len(fast(x)) == 1 + len(seeds.get(name).states)
+
+
+@pytest.mark.parametrize("options", [
+    {"return_sequences": False},
+    {"return_sequences": True, "go_backwards": True},
+    {"return_state": True, "go_backwards": True},
+])
+def test_options_match_keras_rnn(options, rng):
+    cell_layer, fast = _pair("lstm", **options)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    _close(cell_layer(x), fast(x))
+
+
+def test_unrolled_equals_loop(rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    loop = GenomeRNN("gru", H, return_sequences=True)
+    loop.build((None, T, D))
+    unrolled = GenomeRNN("gru", H, return_sequences=True, unroll=True)
+    unrolled.build((None, T, D))
+    unrolled.set_weights(loop.get_weights())
+    _close(loop(x), unrolled(x))
+
+
+def test_unfused_textbook_path_computes_the_same(rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    fused = keras.layers.RNN(GenomeCell("lstm", H, fuse=True), return_sequences=True)
+    plain = keras.layers.RNN(GenomeCell("lstm", H), return_sequences=True)
+    fused.build((None, None, D))
+    plain.build((None, None, D))
+    plain.set_weights(fused.get_weights())
+    _close(fused(x), plain(x))
+    assert GenomeCell("lstm", H).program.matmul_count == 8
+    assert GenomeCell("lstm", H, fuse=True).program.matmul_count == 2
+    assert GenomeRNN("lstm", H).program.matmul_count == 5  # one x-side, four U
+    assert GenomeRNN("lstm", H, fuse_recurrent=True).program.matmul_count == 2
+    fast_fused = GenomeRNN("lstm", H, return_sequences=True, fuse_recurrent=True)
+    fast_fused.build((None, None, D))
+    fast_fused.set_weights(fused.get_weights())
+    _close(fused(x), fast_fused(x))
+
+
+# A genome whose output is not its first state: masking must not copy states[0].
+SECOND_STATE_OUTPUT = "c' = c + tanh(W x)\nh' = tanh(U h + p * c' + W x + b)"
+
+
+@pytest.mark.parametrize("genome", ["gru", "lstm", "fgr", SECOND_STATE_OUTPUT])
+def test_masked_steps_carry_states_and_repeat_the_output(genome, rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    lengths = np.array([T, 3, 1])
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    cell_layer, fast = _pair(genome, return_sequences=True, return_state=True)
+    cell_result = cell_layer(x, mask=tf.constant(mask))
+    fast_result = fast(x, mask=tf.constant(mask))
+    _close(cell_result, fast_result)
+    outputs, *final_states = (np.asarray(v) for v in fast_result)
+    h_index = parse(genome).states.index("h") if "=" in genome else seeds.get(
+        genome).states.index("h")
+    for row, length in enumerate(lengths):
+        # After the last valid step the output repeats...
+        for t in range(length, T):
+            assert np.array_equal(outputs[row, t], outputs[row, length - 1])
+        # ...and the final states are those of the unpadded sequence.
+        alone = fast(x[row : row + 1, :length])
+        _, *alone_states = (np.asarray(v) for v in alone)
+        for state, alone_state in zip(final_states, alone_states, strict=True):
+            assert np.abs(state[row] - alone_state[0]).max() <= 1e-6
+        assert np.array_equal(final_states[h_index][row], outputs[row, length - 1])
+
+
+def test_leading_padding_outputs_zero_until_the_first_step(rng):
+    x = rng.normal(size=(2, T, D)).astype("float32")
+    mask = np.array([[False, False, True, True, True], [True] * T])
+    _, fast = _pair("gru", return_sequences=True)
+    outputs = np.asarray(fast(x, mask=tf.constant(mask)))
+    assert np.all(outputs[0, :2] == 0)
+    assert np.abs(outputs[0, 2:] - np.asarray(fast(x[:1, 2:]))[0]).max() <= 1e-6
+
+
+def test_mask_from_embedding_propagates_through_stacked_layers(rng):
+    tokens = np.array([[3, 4, 5, 0, 0], [1, 2, 3, 4, 5]])
+    model = keras.Sequential([
+        keras.Input((T,), dtype="int32"),
+        keras.layers.Embedding(10, D, mask_zero=True),
+        GenomeRNN("lstm", H, return_sequences=True),
+        GenomeRNN("gru", H),
+    ])
+    full = np.asarray(model(tokens))
+    trimmed = np.asarray(model(tokens[:1, :3]))
+    assert np.abs(full[0] - trimmed[0]).max() <= 1e-6
+
+
+def test_stacked_cells_in_keras_rnn(rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    layer = keras.layers.RNN([GenomeCell("gru", H), GenomeCell("lstm", H)],
+                             return_sequences=True)
+    assert tuple(layer(x).shape) == (B, T, H)
+
+
+def test_initial_state_is_used(rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    cell_layer, fast = _pair("lstm", return_state=True)
+    start = [tf.constant(rng.normal(size=(B, H)).astype("float32")) for _ in range(2)]
+    _close(cell_layer(x, initial_state=start), fast(x, initial_state=start))
+    with pytest.raises(ValueError, match="initial_state needs 2 tensors"):
+        fast(x, initial_state=start[:1])
+
+
+def test_square_input_genome_needs_equal_widths():
+    with pytest.raises(GenomeError, match=r"input width \(4\) must equal units \(6\)"):
+        GenomeRNN("mut1", H).build((None, None, D))
+    with pytest.raises(GenomeError, match="must equal units"):
+        keras.layers.RNN(GenomeCell("sru", H)).build((None, None, D))
+
+
+def test_bad_genomes_and_arguments_are_clear_errors():
+    with pytest.raises(GenomeError, match="neither genome notation"):
+        GenomeRNN("lstn", H)
+    with pytest.raises(GenomeError, match="q is not defined"):
+        GenomeCell("h' = tanh(q)", H)
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        GenomeRNN("gru", 0)
+
+
+def test_dead_slots_are_not_built():
+    layer = GenomeRNN("z = W x\nh' = tanh(U h + b)", H)
+    layer.build((None, None, D))
+    assert len(layer.trainable_variables) == 2
+
+
+def test_constant_state_broadcasts(rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    cell_layer, fast = _pair("c' = b(1)\nh' = tanh(W x + U h + c)", return_state=True)
+    _close(cell_layer(x), fast(x))
+    assert np.all(np.asarray(fast(x)[1]) == 1.0)
+
+
+def test_initializers_per_kind_and_overrides():
+    layer = GenomeRNN("lstm", 64, bias_initializer="ones",
+                      kernel_initializer=keras.initializers.GlorotUniform(seed=1))
+    layer.build((None, None, 32))
+    weights = {v.path.split("/")[-1]: np.asarray(v) for v in layer.trainable_variables}
+    u = weights["i_U0"]
+    assert np.abs(u @ u.T - np.eye(64)).max() < 1e-4  # orthogonal recurrent matrix
+    assert np.all(weights["g_b0"] == 1.0)
+    assert np.abs(weights["i_p0"]).max() <= 0.1 and np.abs(weights["i_p0"]).max() > 0
+    # A seeded initializer still gives each matrix its own draw.
+    assert not np.allclose(weights["g_W0"], weights["i_W0"])
+    again = GenomeRNN("lstm", 64, kernel_initializer=keras.initializers.GlorotUniform(seed=1))
+    again.build((None, None, 32))
+    assert np.array_equal(np.asarray(again.trainable_variables[0]), weights["g_W0"])
+
+
+def test_layers_train_inside_a_model(rng):
+    x = rng.normal(size=(16, T, D)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((T, D)), GenomeRNN("gru", H), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
