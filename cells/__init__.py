@@ -5,13 +5,12 @@ for Keras serialization, so a ``.keras`` file that uses them loads with
 ``keras.saving.load_model(path)`` and no ``custom_objects``.
 """
 
-import os
+from cells._tf import import_tensorflow
 
-# TensorFlow's C++ start-up chatter hides our own messages; users can still override it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import_tensorflow()
 
-from cells._program import Program, compile_genome
-from cells.cell import GenomeCell
-from cells.rnn import GenomeRNN
+from cells._program import Program, compile_genome  # noqa: E402
+from cells.cell import GenomeCell  # noqa: E402
+from cells.rnn import GenomeRNN  # noqa: E402
 
 __all__ = ["GenomeCell", "GenomeRNN", "Program", "compile_genome"]

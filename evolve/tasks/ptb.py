@@ -1,0 +1,174 @@
+"""Penn Treebank language modelling, word and character level, read from a directory."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from evolve.tasks._base import Metric, Split, Task
+
+#: SHA-256 of the uncompressed files of Mikolov's version (REFERENCES.md).
+KNOWN_SHA256 = {
+    "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
+    "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
+    "ptb.test.txt": "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
+}
+_FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
+EOS = "<eos>"
+
+
+class DataError(RuntimeError):
+    """A data directory or file that cannot be used, with what was expected."""
+
+
+def default_data_dir() -> Path | None:
+    """Where Penn Treebank is looked for when no directory is given.
+
+    ``$EVOLVE_PTB_DIR``, else ``../shared/data/ptb`` from the working
+    directory, else the same path beside the repository of this package.
+    """
+    candidates = []
+    if os.environ.get("EVOLVE_PTB_DIR"):
+        candidates.append(Path(os.environ["EVOLVE_PTB_DIR"]))
+    candidates.append(Path.cwd().parent / "shared" / "data" / "ptb")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "ptb")
+    for candidate in candidates:
+        if (candidate / "ptb.train.txt").exists() or (candidate / "ptb.train.txt.gz").exists():
+            return candidate
+    return None
+
+
+def read_text(directory: str | Path, split: str, verify: bool = True) -> str:
+    """The text of one split, from ``ptb.SPLIT.txt`` or ``ptb.SPLIT.txt.gz``.
+
+    Raises:
+        DataError: naming the missing or corrupt file and what was expected.
+    """
+    directory = Path(directory)
+    name = _FILES[split]
+    plain, packed = directory / name, directory / f"{name}.gz"
+    if plain.exists():
+        data = plain.read_bytes()
+        path = plain
+    elif packed.exists():
+        path = packed
+        try:
+            data = gzip.decompress(packed.read_bytes())
+        except (OSError, EOFError) as error:
+            raise DataError(f"{packed} is not a readable gzip file ({error}); expected "
+                            f"Mikolov's {name}, gzipped") from None
+    else:
+        raise DataError(f"Penn Treebank file missing: neither {plain} nor {packed} exists; "
+                        f"pass --data-dir pointing at a directory with ptb.train.txt, "
+                        f"ptb.valid.txt and ptb.test.txt (plain or .gz)")
+    if verify:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != KNOWN_SHA256[name]:
+            raise DataError(f"{path} does not match Mikolov's {name}: SHA-256 {digest}, "
+                            f"expected {KNOWN_SHA256[name]} (corrupt or another version; "
+                            f"pass verify=False / --no-verify to use it anyway)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error})") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _corpus(directory: str, level: str, verify: bool) -> tuple[dict[str, np.ndarray], int]:
+    texts = {split: read_text(directory, split, verify) for split in _FILES}
+    if level == "word":
+        streams = {split: text.replace("\n", f" {EOS} ").split() for split, text in texts.items()}
+    else:
+        streams = {split: list(text.replace("\n", "\x0a")) for split, text in texts.items()}
+    vocabulary = sorted(set(streams["train"]))
+    index = {token: number for number, token in enumerate(vocabulary)}
+    unknown = index.get("<unk>")
+    arrays = {}
+    for split, stream in streams.items():
+        try:
+            arrays[split] = np.array([index[t] for t in stream], dtype=np.int32)
+        except KeyError:
+            if unknown is None:
+                missing = next(t for t in stream if t not in index)
+                raise DataError(f"{split} split has token {missing!r} that never occurs in "
+                                f"train") from None
+            arrays[split] = np.array([index.get(t, unknown) for t in stream], dtype=np.int32)
+    return arrays, len(vocabulary)
+
+
+class PennTreebank(Task):
+    """Penn Treebank language modelling (Mikolov's 10k-word version).
+
+    Training samples windows of ``steps + 1`` tokens at random offsets of the
+    training stream; validation and test cut their stream into consecutive
+    windows (each window starts from a zero state). Headline metric:
+    perplexity (word level) or bits per character (character level).
+
+    Args:
+        level: ``"word"`` or ``"char"`` (characters as tokens, space included,
+            end of line as a token).
+        steps: tokens per window (unroll length).
+        data_dir: directory of ``ptb.{train,valid,test}.txt`` (plain or .gz);
+            see :func:`default_data_dir`.
+        verify: check the files' SHA-256 against Mikolov's version.
+        eval_tokens: use at most this many tokens of valid/test (0: all).
+    """
+
+    language_model = True
+
+    def __init__(self, level: str = "word", steps: int = 35, data_dir: str | None = None,
+                 verify: bool = True, eval_tokens: int = 0):
+        if level not in ("word", "char"):
+            raise ValueError(f"level must be 'word' or 'char', got {level!r}")
+        if steps < 2:
+            raise ValueError(f"steps must be >= 2, got {steps}")
+        directory = Path(data_dir) if data_dir else default_data_dir()
+        if directory is None:
+            raise DataError("Penn Treebank not found: pass --data-dir DIR (a directory with "
+                            "ptb.train.txt, ptb.valid.txt, ptb.test.txt, plain or .gz) or set "
+                            "EVOLVE_PTB_DIR")
+        self.level = level
+        self.steps = steps
+        self.data_dir = str(directory)
+        self.verify = verify
+        self.eval_tokens = eval_tokens
+        self._arrays, self._vocab = _corpus(str(directory.resolve()), level, verify)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"ptb-{self.level}"
+
+    @property
+    def metric(self) -> Metric:  # type: ignore[override]
+        return Metric("perplexity" if self.level == "word" else "bpc", higher_is_better=False)
+
+    @property
+    def vocab_size(self) -> int:
+        return self._vocab
+
+    def params(self) -> dict:
+        # The data directory is where the data is, not what it is: it stays out of identity.
+        return {"level": self.level, "steps": self.steps, "eval_tokens": self.eval_tokens}
+
+    def tokens(self, which: str) -> np.ndarray:
+        return self._arrays[which]
+
+    def split(self, which: str, seed: int, sequences: int) -> Split:
+        stream = self._arrays[which]
+        width = self.steps + 1
+        if which == "train":
+            offsets = self._rng(which, seed).integers(0, len(stream) - width, size=sequences)
+        else:
+            usable = len(stream) if not self.eval_tokens else min(len(stream), self.eval_tokens)
+            count = (usable - 1) // self.steps
+            if sequences:
+                count = min(count, sequences)
+            offsets = np.arange(count) * self.steps
+        windows = stream[offsets[:, None] + np.arange(width)[None, :]]
+        weights = np.ones((len(offsets), self.steps), dtype=np.float32)
+        return Split(windows[:, :-1], windows[:, 1:], weights)

@@ -1,0 +1,55 @@
+import pytest
+
+from evolve.evaluation import EvaluationProtocol, ProtocolError
+
+
+def test_hash_is_stable_and_sensitive():
+    a = EvaluationProtocol("memorization", {"length": 5}, units=32)
+    b = EvaluationProtocol("memorization", {"length": 5}, units=32)
+    assert a.hash == b.hash and len(a.hash) == 64
+    assert a == b and hash(a) == hash(b)
+    assert a.replace(units=33).hash != a.hash
+    assert a.replace(task_params={"length": 6}).hash != a.hash
+    assert a.replace(learning_rates=[0.01, 0.001]).hash != a.hash
+    # Field order in the task parameters does not matter; the values' types do not either.
+    c = EvaluationProtocol("arithmetic", {"digits": 2, "distractor_rate": 0.5},
+                           learning_rates=[1])
+    d = EvaluationProtocol("arithmetic", {"distractor_rate": 0.5, "digits": 2},
+                           learning_rates=(1.0,))
+    assert c.hash == d.hash
+
+
+def test_known_hash_does_not_drift():
+    # If this changes, every stored result stops matching its protocol: bump the version.
+    protocol = EvaluationProtocol("memorization", {"length": 5, "alphabet": 8})
+    assert protocol.hash == "941f77a1682b9a7d68ddc05720abcb7cf4ec6345290c2316bb470a28e1ea8f82"
+    assert protocol.hash == EvaluationProtocol.from_dict(protocol.to_dict()).hash
+    assert protocol.hash == EvaluationProtocol("memorization", {"alphabet": 8, "length": 5}).hash
+
+
+def test_round_trip_through_dict():
+    p = EvaluationProtocol("xml", {"length": 40}, layers=2, learning_rates=(0.01, 0.003),
+                           init_scales=(1.0, 0.5))
+    assert EvaluationProtocol.from_dict(p.to_dict()) == p
+    assert p.settings == [(0.01, 1.0), (0.01, 0.5), (0.003, 1.0), (0.003, 0.5)]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"task": "copy"}, "task 'copy' unknown"),
+    ({"units": 0}, "units must be a positive integer"),
+    ({"units": True}, "units must be a positive integer"),
+    ({"learning_rates": []}, "learning_rates must be a non-empty list"),
+    ({"learning_rates": [float("nan")]}, "learning_rates must be"),
+    ({"optimizer": "rmsprop"}, "optimizer must be 'adam' or 'sgd'"),
+    ({"time_budget": 0}, "time_budget must be positive"),
+    ({"clip_norm": -1.0}, "clip_norm must be >= 0"),
+    ({"embedding": -1}, "embedding must be a non-negative integer"),
+])
+def test_bad_fields_are_named(changes, message):
+    with pytest.raises(ProtocolError, match=message):
+        EvaluationProtocol.from_dict({"task": "memorization", **changes})
+
+
+def test_unknown_field_is_named():
+    with pytest.raises(ProtocolError, match=r"unknown protocol field.*unit"):
+        EvaluationProtocol.from_dict({"task": "memorization", "unit": 3})

@@ -1,0 +1,90 @@
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evolve.tasks import DataError, PennTreebank, default_data_dir, make_task, read_text
+
+SHARED = default_data_dir()
+needs_ptb = pytest.mark.skipif(SHARED is None, reason="Penn Treebank not found beside the "
+                                                      "repository (../shared/data/ptb)")
+
+
+@needs_ptb
+def test_real_files_verify_and_tokenize():
+    word = make_task("ptb-word", data_dir=str(SHARED))
+    assert word.vocab_size == 10_000
+    # 887,521 words plus one end-of-sentence token per line (REFERENCES.md).
+    lines = read_text(SHARED, "train").count("\n")
+    assert len(word.tokens("train")) == 887_521 + lines
+    char = make_task("ptb-char", data_dir=str(SHARED))
+    assert 40 < char.vocab_size < 60
+    split = word.split("valid", seed=0, sequences=0)
+    assert split.inputs.shape[1] == 35
+    assert np.array_equal(split.inputs[0, 1:], split.targets[0, :-1])
+    assert np.array_equal(split.targets[0, -1:], split.inputs[1, :1])  # consecutive windows
+
+
+def _fixture(directory: Path, text: dict[str, str], packed: bool = False) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, body in text.items():
+        name = f"ptb.{split}.txt"
+        if packed:
+            (directory / f"{name}.gz").write_bytes(gzip.compress(body.encode()))
+        else:
+            (directory / name).write_text(body)
+    return directory
+
+
+TINY = {"train": " the cat sat \n the dog sat \n", "valid": " the cat \n", "test": " dog sat \n"}
+
+
+def test_corrupt_file_is_named_with_the_expected_checksum(tmp_path):
+    directory = _fixture(tmp_path / "ptb", TINY)
+    with pytest.raises(DataError, match=r"ptb\.train\.txt does not match Mikolov's ptb\.train"
+                                         r"\.txt: SHA-256 [0-9a-f]{64}, expected fcea919f"):
+        make_task("ptb-word", data_dir=str(directory))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_unverified_fixture_loads_plain_and_gz(tmp_path, packed):
+    directory = _fixture(tmp_path / "ptb", TINY, packed=packed)
+    task = PennTreebank("word", steps=2, data_dir=str(directory), verify=False)
+    assert task.vocab_size == 5  # the cat sat dog <eos>
+    assert len(task.tokens("test")) == 3
+    split = task.split("valid", seed=0, sequences=0)
+    assert split.inputs.shape == (1, 2)
+
+
+def test_token_never_seen_in_train_is_reported(tmp_path):
+    directory = _fixture(tmp_path / "ptb", {**TINY, "test": " a dog \n"})
+    with pytest.raises(DataError, match="test split has token 'a' that never occurs in train"):
+        PennTreebank("word", data_dir=str(directory), verify=False)
+
+
+def test_missing_file_says_what_to_pass(tmp_path):
+    directory = _fixture(tmp_path / "ptb", {"train": "x\n", "valid": "x\n"})
+    with pytest.raises(DataError, match=r"neither .*ptb\.test\.txt nor .*ptb\.test\.txt\.gz"):
+        PennTreebank("char", data_dir=str(directory), verify=False)
+
+
+def test_bad_gzip_is_reported(tmp_path):
+    directory = _fixture(tmp_path / "ptb", TINY)
+    (directory / "ptb.train.txt").unlink()
+    (directory / "ptb.train.txt.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match="is not a readable gzip file"):
+        PennTreebank("word", data_dir=str(directory), verify=False)
+
+
+@needs_ptb
+def test_gz_and_plain_copies_verify(tmp_path):
+    for split in ("train", "valid", "test"):
+        source = SHARED / f"ptb.{split}.txt.gz"
+        if source.exists():
+            shutil.copy(source, tmp_path / source.name)
+        else:
+            shutil.copy(SHARED / f"ptb.{split}.txt", tmp_path / f"ptb.{split}.txt")
+    task = make_task("ptb-char", data_dir=str(tmp_path))
+    assert task.split("train", seed=1, sequences=3).inputs.shape == (3, 35)
