@@ -9,7 +9,7 @@ from cells._tf import import_tensorflow
 
 import_tensorflow()
 
-from cells._program import Program, compile_genome  # noqa: E402
+from genome.program import Program, compile_genome  # noqa: E402
 from cells.cell import GenomeCell  # noqa: E402
 from cells.rnn import GenomeRNN  # noqa: E402
 

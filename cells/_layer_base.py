@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from cells._program import Program, compile_genome
+from genome.program import Program, compile_genome
 from genome import Genome, GenomeError, parse, seeds
 
 #: Per parameter kind, the initializer used when none is given.

@@ -14,13 +14,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from evolve.cli import _eval, _seeds
+    from evolve.cli import _eval, _inspect, _run, _seeds
 
     parser = argparse.ArgumentParser(
         prog="evolve",
         description="Search the space of recurrent cells: evolve, store and inspect genomes.",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    _run.add_parser(subparsers)
+    _inspect.add_parsers(subparsers)
     _seeds.add_parser(subparsers)
     _eval.add_parser(subparsers)
     return parser

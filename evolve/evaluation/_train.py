@@ -28,6 +28,7 @@ class Outcome:
     steps: int = 0
     final_loss: float = math.nan
     error: str = ""
+    model: object = None
 
 
 def train_setting(genome: Genome, protocol: EvaluationProtocol, task: Task,
@@ -88,7 +89,7 @@ def _train(genome: Genome, protocol: EvaluationProtocol, task: Task, data: dict[
         return Outcome(Status.DIVERGED, valid=valid, steps=protocol.train_steps,
                        final_loss=loss, error="validation metrics are not finite")
     test = measure(model, task, data["test"], batch)
-    return Outcome(Status.DONE, valid, test, protocol.train_steps, loss)
+    return Outcome(Status.DONE, valid, test, protocol.train_steps, loss, model=model)
 
 
 def _optional(value: float) -> bool:

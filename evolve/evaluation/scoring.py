@@ -23,7 +23,8 @@ def relative_score(candidate: EvaluationResult, reference: EvaluationResult) -> 
         ValueError: if the two results are of different tasks or metrics, or
             the reference itself failed (then nothing can be compared).
     """
-    if (candidate.task, candidate.metric) != (reference.task, reference.metric):
+    if candidate.task != reference.task or (
+            candidate.ok and candidate.metric != reference.metric):
         raise ValueError(f"cannot compare {candidate.task}/{candidate.metric} with "
                          f"{reference.task}/{reference.metric}")
     if not reference.ok:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cells import compile_genome
-from cells._program import param_total
+from genome.program import compile_genome
+from genome.program import param_total
 from genome import parse, seeds
 
 

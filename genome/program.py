@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from genome import Genome, GenomeError
+from genome.core import Genome
+from genome.errors import GenomeError
 from genome._tree import fold
 from genome.primitives import bias_value, is_reference
 

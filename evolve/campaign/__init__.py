@@ -1,0 +1,33 @@
+"""The evolution campaign: generations, stages, workers, executors, resume."""
+
+from evolve.campaign.config import PRESETS, CampaignConfig, ConfigError, TaskSpec, load_config
+from evolve.campaign.executors import (
+    DaskExecutor,
+    Executor,
+    InlineExecutor,
+    LocalExecutor,
+    make_executor,
+)
+from evolve.campaign.progress import Progress
+from evolve.campaign.runner import Campaign, CampaignError, CampaignSummary
+from evolve.campaign.worker import WorkerOptions, run_one, worker_loop
+
+__all__ = [
+    "PRESETS",
+    "Campaign",
+    "CampaignConfig",
+    "CampaignError",
+    "CampaignSummary",
+    "ConfigError",
+    "DaskExecutor",
+    "Executor",
+    "InlineExecutor",
+    "LocalExecutor",
+    "Progress",
+    "TaskSpec",
+    "WorkerOptions",
+    "load_config",
+    "make_executor",
+    "run_one",
+    "worker_loop",
+]

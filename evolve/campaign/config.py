@@ -1,0 +1,274 @@
+"""Campaign configuration: presets, TOML files, validation with clear messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evolve.evaluation import EvaluationProtocol, ProtocolError, preset_protocol
+from evolve.operators import DEFAULT_WEIGHTS
+from evolve.search import STRATEGIES, SearchSettings
+from genome import Limits, seeds
+
+__all__ = ["PRESETS", "CampaignConfig", "ConfigError", "TaskSpec", "load_config"]
+
+
+class ConfigError(ValueError):
+    """A configuration key with a bad value, named with what is allowed."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of a campaign.
+
+    Attributes:
+        task: the task name.
+        preset: the protocol preset it starts from.
+        overrides: protocol fields changed from the preset (``task_params`` too).
+        screen: a screening task is run first; only candidates whose score
+            ratio on it reaches ``threshold`` go on to the other tasks.
+        threshold: the screen's pass mark, as a ratio to the reference cell.
+        weight: weight in a weighted combination.
+    """
+
+    task: str
+    preset: str = "quick"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    screen: bool = False
+    threshold: float = 0.0
+    weight: float = 1.0
+
+    def protocol(self) -> EvaluationProtocol:
+        return preset_protocol(self.task, self.preset, **dict(self.overrides))
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """Everything that defines a campaign (stored with it, so a resume uses the same).
+
+    Attributes:
+        strategy: ``jozefowicz``, ``regularized``, ``nsga2`` or ``random``.
+        search: population, tournament and list sizes for the strategy.
+        tasks: the tasks, screening tasks first.
+        reference: the seed cell every score is relative to (GRU, as in the paper).
+        combine: ``min`` (the paper: the worst ratio over tasks) or ``weighted``.
+        initial: the starting population: ``"seeds"`` (all seeds), a list of
+            seed names, or ``"random"`` (``batch`` random genomes).
+        budget: candidate genomes to evaluate (the initial population included).
+        batch: candidates per generation. Results do not depend on the number
+            of workers because a generation is scored only once complete.
+        training_seeds: how many training seeds each candidate (and the
+            reference) is trained with; ratios are averaged over them.
+        limits: size limits of every candidate.
+        operator_weights: how often each operator is used.
+        stale_after: seconds without heartbeat after which a running
+            evaluation is taken back from its (dead) worker.
+        max_attempts: tries of an evaluation whose worker keeps dying.
+    """
+
+    strategy: str = "jozefowicz"
+    search: SearchSettings = field(default_factory=SearchSettings)
+    tasks: tuple[TaskSpec, ...] = (TaskSpec("memorization"),)
+    reference: str = "gru"
+    combine: str = "min"
+    initial: Any = "seeds"
+    budget: int = 60
+    batch: int = 8
+    training_seeds: int = 1
+    limits: Limits = field(default_factory=lambda: Limits(max_height=8, max_slot_size=40,
+                                                          max_slots=8, max_states=3))
+    operator_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    stale_after: float = 60.0
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        self.validate()
+
+    def validate(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy {self.strategy!r} unknown; the strategies are "
+                              f"{', '.join(STRATEGIES)}")
+        if not self.tasks:
+            raise ConfigError("tasks: a campaign needs at least one task")
+        names = [t.task for t in self.tasks]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"tasks: each task may appear once, got {names}")
+        for spec in self.tasks:
+            try:
+                spec.protocol()
+            except ProtocolError as error:
+                raise ConfigError(f"tasks.{spec.task}: {error}") from None
+        if self.reference not in seeds.names():
+            raise ConfigError(f"reference {self.reference!r} is not a seed; the seeds are "
+                              f"{', '.join(seeds.names())}")
+        if self.combine not in ("min", "weighted"):
+            raise ConfigError(f"combine must be 'min' or 'weighted', got {self.combine!r}")
+        if isinstance(self.initial, str):
+            if self.initial not in ("seeds", "random"):
+                raise ConfigError(f"initial must be 'seeds', 'random' or a list of seed names, "
+                                  f"got {self.initial!r}")
+        else:
+            unknown = [n for n in self.initial if n not in seeds.names()]
+            if unknown or not self.initial:
+                raise ConfigError(f"initial: unknown seed(s) {unknown}; the seeds are "
+                                  f"{', '.join(seeds.names())}")
+        for name in ("budget", "batch", "training_seeds", "max_attempts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.stale_after <= 0:
+            raise ConfigError(f"stale_after must be positive seconds, got {self.stale_after!r}")
+        unknown = sorted(set(self.operator_weights) - set(DEFAULT_WEIGHTS))
+        if unknown:
+            raise ConfigError(f"operator_weights: unknown operator(s) {', '.join(unknown)}; "
+                              f"the operators are {', '.join(DEFAULT_WEIGHTS)}")
+        search = self.search
+        if search.population < 2 or search.tournament < 1 or search.top < 1:
+            raise ConfigError("search: population must be >= 2, tournament and top >= 1")
+
+    # -- derived values --------------------------------------------------------------------
+
+    def protocols(self) -> dict[str, EvaluationProtocol]:
+        """The protocol of every task, by task name."""
+        return {spec.task: spec.protocol() for spec in self.tasks}
+
+    @property
+    def allow_square_input(self) -> bool:
+        """Candidates may read x as hidden only if every task embeds to the unit width."""
+        return all(p.embedding_width == p.units for p in self.protocols().values())
+
+    def initial_seeds(self) -> list[str]:
+        if self.initial == "seeds":
+            names = seeds.names()
+        elif self.initial == "random":
+            names = []
+        else:
+            names = list(self.initial)
+        if not self.allow_square_input:
+            names = [n for n in names if not seeds.get(n).needs_square_input]
+        return names
+
+    def training_seed_values(self, campaign_seed: int) -> list[int]:
+        """The training seeds, derived from the campaign seed (the same for every candidate)."""
+        values = []
+        for index in range(self.training_seeds):
+            digest = hashlib.sha256(f"{campaign_seed}:train:{index}".encode()).digest()
+            values.append(int.from_bytes(digest[:4], "little") % (2**31))
+        return values
+
+    # -- (de)serialisation -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["tasks"] = [dataclasses.asdict(t) for t in self.tasks]
+        data["initial"] = self.initial if isinstance(self.initial, str) else list(self.initial)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignConfig:
+        data = dict(data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown campaign key(s) {', '.join(unknown)}; the keys are "
+                              f"{', '.join(sorted(known))}")
+        try:
+            if "search" in data:
+                data["search"] = _build(SearchSettings, data["search"], "search")
+            if "limits" in data:
+                data["limits"] = _build(Limits, data["limits"], "limits")
+            if "tasks" in data:
+                tasks = data["tasks"]
+                if isinstance(tasks, dict):  # TOML tables: [tasks.memorization]
+                    tasks = [{"task": name, **(spec or {})} for name, spec in tasks.items()]
+                data["tasks"] = tuple(_build(TaskSpec, t, f"tasks[{i}]")
+                                      for i, t in enumerate(tasks))
+            return cls(**data)
+        except TypeError as error:
+            raise ConfigError(str(error)) from None
+
+    def replace(self, **changes: Any) -> CampaignConfig:
+        return CampaignConfig.from_dict({**self.to_dict(), **changes})
+
+
+def _build(cls, value: Any, where: str):
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of keys, got {type(value).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; the keys are "
+                          f"{', '.join(sorted(known))}")
+    return cls(**value)
+
+
+#: Named configurations: ``smoke`` for tests, ``quick`` (the default, synthetic tasks,
+#: about 10 minutes on 2 cores), ``ptb`` (memorization screen + Penn Treebank characters).
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "strategy": "regularized",
+        "search": {"population": 4, "tournament": 2, "top": 4},
+        "tasks": [{"task": "memorization", "preset": "smoke"}],
+        "initial": ["rnn", "gru", "mgu", "mingru"],
+        "budget": 8,
+        "batch": 4,
+    },
+    "quick": {
+        "strategy": "jozefowicz",
+        "search": {"population": 12, "tournament": 4, "top": 10},
+        "tasks": [
+            {"task": "memorization", "preset": "quick", "screen": True, "threshold": 0.5},
+            {"task": "arithmetic", "preset": "quick"},
+            {"task": "xml", "preset": "quick"},
+        ],
+        "initial": ["rnn", "gru", "lstm", "lstm_b", "np", "cifg", "mut1", "mut2", "mut3",
+                    "mgu", "ugrnn", "mingru"],
+        "budget": 36,
+        "batch": 8,
+    },
+    "ptb": {
+        "strategy": "jozefowicz",
+        "search": {"population": 12, "tournament": 4, "top": 8},
+        "tasks": [
+            {"task": "memorization", "preset": "quick", "screen": True, "threshold": 0.5},
+            {"task": "ptb-char", "preset": "ptb"},
+        ],
+        "initial": ["rnn", "gru", "lstm_b", "mut1", "mgu", "mingru"],
+        "budget": 24,
+        "batch": 6,
+    },
+}
+
+
+def load_config(preset: str | None = None, path: str | Path | None = None,
+                **changes: Any) -> CampaignConfig:
+    """A preset, overlaid with a TOML file's keys, overlaid with ``changes``.
+
+    Raises:
+        ConfigError: naming the file, key and problem.
+    """
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; the presets are {', '.join(PRESETS)}")
+    data: dict[str, Any] = dict(PRESETS[preset or "quick"])
+    if path is not None:
+        path = Path(path)
+        try:
+            with path.open("rb") as handle:
+                data.update(tomllib.load(handle))
+        except OSError as error:
+            raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    data.update({k: v for k, v in changes.items() if v is not None})
+    try:
+        return CampaignConfig.from_dict(data)
+    except ConfigError as error:
+        where = f"{path}: " if path is not None else ""
+        raise ConfigError(f"{where}{error}") from None

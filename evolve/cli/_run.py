@@ -1,0 +1,167 @@
+"""``evolve run`` and ``evolve worker``: run a campaign, or serve one from another process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from evolve.cli._common import CliError, positive_int
+from evolve.cli._table import render_table
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from evolve.campaign import PRESETS
+
+    parser = subparsers.add_parser(
+        "run", help="run (or resume) an evolution campaign",
+        description="Run an evolution campaign, or resume one: everything is stored in the "
+                    "database, so a campaign stopped or killed continues where it was with "
+                    "`evolve run --campaign NAME`.",
+    )
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="campaign preset: smoke (under a minute), quick (default, "
+                             "synthetic tasks, about 10 minutes on 2 cores), ptb")
+    parser.add_argument("--config", help="TOML file with campaign keys (overrides the preset)")
+    parser.add_argument("--campaign", help="campaign name (default: the preset's name); an "
+                                           "existing campaign is resumed")
+    parser.add_argument("--db", help="database URL (default $EVOLVE_DB or sqlite:///evolve.db)")
+    parser.add_argument("--seed", type=int, default=None, help="campaign seed (default 0)")
+    parser.add_argument("--budget", type=positive_int, help="candidate genomes to evaluate")
+    parser.add_argument("--strategy", help="jozefowicz, regularized, nsga2 or random")
+    parser.add_argument("--executor", choices=["local", "inline", "dask"], default="local",
+                        help="where evaluations run (default: a local process pool)")
+    parser.add_argument("--workers", type=positive_int,
+                        help="worker processes / Dask tasks in flight (default: CPU cores)")
+    parser.add_argument("--scheduler", help="Dask scheduler address (with --executor dask; "
+                                            "default: a local cluster)")
+    parser.add_argument("--data-dir", help="Penn Treebank directory (for PTB tasks)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress display")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+    worker = subparsers.add_parser(
+        "worker", help="serve a campaign's evaluations from this process (any machine)",
+        description="Claim pending evaluations from the database, run them and store the "
+                    "results, until the campaign stops. Start as many as you like, anywhere "
+                    "the database can be reached (PostgreSQL for several machines).",
+    )
+    worker.add_argument("--db", help="database URL (default $EVOLVE_DB or sqlite:///evolve.db)")
+    worker.add_argument("--campaign", help="only this campaign (default: any running one)")
+    worker.add_argument("--threads", type=positive_int, help="TensorFlow threads")
+    worker.add_argument("--data-dir", help="Penn Treebank directory (for PTB tasks)")
+    worker.set_defaults(handler=run_worker)
+
+
+def open_store(url: str | None):
+    from evolve.store import SchemaOutOfDate, Store, StoreError
+
+    try:
+        return Store(url)
+    except SchemaOutOfDate as error:
+        raise CliError(str(error)) from None
+    except StoreError as error:
+        raise CliError(f"database: {error}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from evolve.campaign import (
+        Campaign,
+        CampaignError,
+        ConfigError,
+        Progress,
+        WorkerOptions,
+        load_config,
+        make_executor,
+    )
+    from evolve.store import NotFoundError
+
+    store = open_store(args.db)
+    name = args.campaign or (args.preset or "quick")
+    try:
+        existing = store.campaign(name)
+    except NotFoundError:
+        existing = None
+    try:
+        if existing is not None:
+            conflicting = [flag for flag, value in (("--preset", args.preset),
+                                                    ("--config", args.config),
+                                                    ("--strategy", args.strategy),
+                                                    ("--seed", args.seed)) if value is not None]
+            if conflicting:
+                raise CliError(f"campaign {name!r} exists and its configuration is stored with "
+                               f"it; {', '.join(conflicting)} cannot change it. Resume with "
+                               f"`evolve run --campaign {name}` (only --budget may change) or "
+                               f"pick a new --campaign name")
+            campaign = Campaign.open(store, name, budget=args.budget)
+            members = len(store.members(name))
+            if members >= campaign.config.budget and existing.status.value == "finished":
+                print(f"campaign {name!r} is finished ({members}/{campaign.config.budget} "
+                      f"candidates); raise --budget to continue it, or start another with "
+                      f"--campaign NEW", file=sys.stderr)
+                _print_summary(campaign.summary(), args.json)
+                return 0
+            print(f"resuming campaign {name!r} ({members}/{campaign.config.budget} candidates "
+                  f"so far)", file=sys.stderr)
+        else:
+            config = load_config(args.preset, args.config, budget=args.budget,
+                                 strategy=args.strategy)
+            campaign = Campaign.create(store, name, config, seed=args.seed or 0)
+            print(f"campaign {name!r}: {config.strategy} search, tasks "
+                  f"{', '.join(t.task for t in config.tasks)}, budget {config.budget}, "
+                  f"database {store.url}", file=sys.stderr)
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+        options = WorkerOptions(data_dir=args.data_dir)
+        summary = campaign.run(executor, options, Progress(enabled=not args.no_progress))
+    except (ConfigError, CampaignError, RuntimeError) as error:
+        raise CliError(str(error)) from None
+    except KeyboardInterrupt:
+        print(f"\nstopped; resume with `evolve run --campaign {name}`", file=sys.stderr)
+        return 130
+    _print_summary(summary, args.json)
+    return 0
+
+
+def _print_summary(summary, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.__dict__, indent=2, default=str))
+        return
+    duplicates = sum(summary.duplicates.values())
+    print(f"campaign {summary.name}: {summary.status}; {summary.candidates} candidates, "
+          f"{summary.evaluations} evaluations, {summary.failures} failed, {duplicates} "
+          f"duplicates skipped ({', '.join(f'{k} {v}' for k, v in summary.duplicates.items())})"
+          + (f", {summary.seconds:.0f} s" if summary.seconds else ""))
+    if summary.rejections:
+        print("invalid offspring rejected: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(summary.rejections.items(), key=lambda i: -i[1])))
+    if summary.best:
+        rows = [[index + 1, f"{row['score']:.3f}", row["hash"][:12], row["text"]]
+                for index, row in enumerate(summary.best)]
+        print(render_table(["rank", "score", "genome", "equations"], rows, align_right=(0, 1)))
+        print("scores are relative to the reference cell (1.0 = as good); "
+              "`evolve show HASH` for details")
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from evolve.campaign import WorkerOptions, worker_loop
+    from evolve.store import CampaignStatus
+
+    store = open_store(args.db)
+    options = WorkerOptions(data_dir=args.data_dir, threads=args.threads or 0)
+    total = 0
+    try:
+        while True:
+            running = [c.name for c in store.campaigns() if c.status is CampaignStatus.RUNNING]
+            if args.campaign:
+                ran = worker_loop(store, args.campaign, options)
+                total += ran
+                break
+            if not running:
+                break
+            for name in running:
+                total += worker_loop(store, name, options)
+    except KeyboardInterrupt:
+        pass
+    print(f"worker {os.getpid()} ran {total} evaluations", file=sys.stderr)
+    return 0

@@ -1,0 +1,70 @@
+"""Saving a genome as a Keras model file, untrained or trained on a task."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from evolve.evaluation.evaluate import _data, task_for
+from evolve.evaluation.presets import preset_protocol
+from evolve.evaluation.protocol import EvaluationProtocol
+from genome import Genome
+
+__all__ = ["export_model"]
+
+
+def _protocol(task: str, campaign: str | None, store) -> EvaluationProtocol:
+    if campaign is None:
+        return preset_protocol(task, "quick")
+    if store is None:
+        raise ValueError("--campaign needs a database (--db)")
+    stored = store.campaign(campaign).config.get("protocols", {})
+    if task not in stored:
+        raise ValueError(f"campaign {campaign!r} has no task {task!r}; its tasks are "
+                         f"{', '.join(stored) or 'none'}")
+    return EvaluationProtocol.from_dict(stored[task])
+
+
+def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: int | None = None,
+                 train_task: str | None = None, campaign: str | None = None, store=None,
+                 data_dir: str | None = None, seed: int = 0) -> tuple[Path, str]:
+    """Write a ``.keras`` file with the cell; returns the path and a one-line summary.
+
+    Untrained: ``Input((None, input_dim))`` -> ``GenomeRNN(units, return_sequences=True)``.
+    Trained: the task's whole model (embedding, cell, softmax) after training
+    under the campaign's protocol for that task (or the ``quick`` preset).
+    The file loads with ``keras.saving.load_model(path)`` after ``import cells``.
+    """
+    from cells._tf import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    from cells import GenomeRNN
+    from evolve.evaluation._train import train_setting
+
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ValueError(f"the output file must end in .keras, got {out.name}")
+    if train_task is None:
+        width = input_dim or units
+        model = keras.Sequential([keras.Input((None, width)),
+                                  GenomeRNN(genome, units, return_sequences=True)])
+        model.save(out)
+        return out, (f"untrained; input (batch, steps, {width}) -> (batch, steps, {units}); "
+                     f"{model.count_params():,} parameters")
+    protocol = _protocol(train_task, campaign, store)
+    task = task_for(protocol, data_dir)
+    setting = protocol.settings[0]
+    started = time.monotonic()
+    outcome = train_setting(genome, protocol, task, _data(protocol.hash, task, protocol), seed,
+                            setting[0], setting[1], started + protocol.time_budget)
+    if outcome.model is None:
+        raise RuntimeError(f"training on {train_task} ended with {outcome.status.value}: "
+                           f"{outcome.error}")
+    outcome.model.save(out)
+    metric = task.metric.name
+    value = outcome.test.get(metric, math.nan)
+    return out, (f"trained on {train_task} ({protocol.train_steps} steps, units "
+                 f"{protocol.units}); test {metric} {value:.4f}")
