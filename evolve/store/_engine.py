@@ -129,6 +129,7 @@ class Database:
         except (ArgumentError, NoSuchModuleError, ImportError) as error:
             raise StoreError(f"cannot use database {mask_url(self.url)}: {error}") from None
         self._writer = self.engine.execution_options(**{_WRITE: True})
+        self._migrator: Engine | None = None
 
     def __repr__(self) -> str:
         return f"Database({mask_url(self.url)!r})"
@@ -153,7 +154,7 @@ class Database:
             json_serializer=_json_dumps,
         )
 
-    def _create_sqlite_engine(self) -> Engine:
+    def _create_sqlite_engine(self, *, foreign_keys: bool = True, **options: Any) -> Engine:
         database = self.url.database or ""
         in_memory = database in ("", ":memory:") or "mode=memory" in database
         if not in_memory and not database.startswith("file:"):
@@ -167,14 +168,32 @@ class Database:
             self.url,
             connect_args={"timeout": self.timeout},
             json_serializer=_json_dumps,
+            **options,
         )
         busy_ms = int(self.timeout * 1000)
         event.listen(engine, "connect", functools.partial(
-            _sqlite_on_connect, busy_ms=busy_ms, wal=not in_memory))
+            _sqlite_on_connect, busy_ms=busy_ms, wal=not in_memory, foreign_keys=foreign_keys))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
 
-    def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
+    def _migration_engine(self) -> Engine:
+        """The engine schema changes run on.
+
+        SQLite batch migrations rebuild a table by dropping it, and with foreign
+        keys on that DROP deletes (cascades to) every referencing row. So
+        migrations get their own unpooled connections with foreign keys off, and
+        check the keys themselves before committing. In-memory SQLite keeps the
+        normal engine: a second connection would see another, empty database.
+        """
+        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+            return self._writer
+        if self._migrator is None:
+            self._migrator = self._create_sqlite_engine(
+                foreign_keys=False, poolclass=sa.pool.NullPool,
+            ).execution_options(**{_WRITE: True})
+        return self._migrator
+
+    def run(self, work: Callable[[Connection], T], *, write: bool, migrate: bool = False) -> T:
         """Run ``work(connection)`` in one transaction, retrying it on lock conflicts.
 
         ``work`` may run more than once, so it must not have side effects outside
@@ -184,11 +203,12 @@ class Database:
             work: the transaction body.
             write: whether it writes (on SQLite this takes the write lock up front,
                 so two writers never deadlock on a lock upgrade).
+            migrate: run on the schema-change connection (see :meth:`_migration_engine`).
 
         Returns:
             What ``work`` returned.
         """
-        engine = self._writer if write else self.engine
+        engine = self._migration_engine() if migrate else self._writer if write else self.engine
         deadline = time.monotonic() + self.timeout
         attempt = 0
         while True:
@@ -228,6 +248,8 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._migrator is not None:
+            self._migrator.dispose()
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -235,14 +257,15 @@ def _first_line(error: BaseException | None) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, busy_ms: int, wal: bool) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, busy_ms: int, wal: bool,
+                       foreign_keys: bool) -> None:
     # The driver's own implicit BEGIN is switched off so that _sqlite_on_begin
     # decides: DEFERRED for reads, IMMEDIATE for writes.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         if wal:
             _retry_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL").fetchall(),
                           busy_ms / 1000)

@@ -24,6 +24,7 @@ from evolve.store._models import Base
 __all__ = [
     "SCRIPT_LOCATION",
     "VERSION_TABLE",
+    "check_foreign_keys",
     "current_revision",
     "downgrade",
     "ensure_schema",
@@ -90,6 +91,21 @@ def _lock(connection: Connection) -> None:
             "SELECT pg_advisory_xact_lock(hashtext('evolve.store schema ' || current_schema()))"))
 
 
+def check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit a SQLite migration that left a dangling foreign key.
+
+    Migrations run with SQLite's foreign keys off (see ``Database``), so this is
+    where the keys get checked; ``env.py`` calls it after every migration run.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        shown = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in problems[:5])
+        raise StoreError(f"migration left {len(problems)} broken foreign keys ({shown}); "
+                         "rolled back")
+
+
 def _known(revision: str) -> bool:
     try:
         return _scripts().get_revision(revision) is not None
@@ -145,7 +161,7 @@ def ensure_schema(database: Database) -> None:
         if revision is None:
             command.upgrade(alembic_config(connection), "head")
 
-    database.run(create, write=True)
+    database.run(create, write=True, migrate=True)
 
 
 def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str | None]:
@@ -169,7 +185,7 @@ def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str
         command.upgrade(alembic_config(connection), revision)
         return before, _revision_of(connection)
 
-    return database.run(work, write=True)
+    return database.run(work, write=True, migrate=True)
 
 
 def downgrade(database: Database, revision: str) -> tuple[str | None, str | None]:
@@ -185,7 +201,7 @@ def downgrade(database: Database, revision: str) -> tuple[str | None, str | None
         command.downgrade(alembic_config(connection), revision)
         return before, _revision_of(connection)
 
-    return database.run(work, write=True)
+    return database.run(work, write=True, migrate=True)
 
 
 def current_revision(database: Database) -> str | None:

@@ -129,9 +129,6 @@ class Member(Base):
         sa.UniqueConstraint("campaign_id", "genome_id"),
         sa.CheckConstraint(_one_of("origin", Origin), name="origin"),
         sa.Index("ix_campaign_members_genome_id", "genome_id"),
-        # best(campaign=...): top member scores of one campaign.
-        sa.Index("ix_campaign_members_campaign_score", "campaign_id",
-                 sa.text("score DESC"), "id"),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -179,13 +176,6 @@ class Evaluation(Base):
         sa.Index("ix_evaluations_running_heartbeat", "heartbeat_at",
                  sqlite_where=_status_is(EvaluationStatus.RUNNING),
                  postgresql_where=_status_is(EvaluationStatus.RUNNING)),
-        # best(): finished rows by score, overall and per task.
-        sa.Index("ix_evaluations_done_score", sa.text("score DESC"), "id",
-                 sqlite_where=_status_is(EvaluationStatus.DONE),
-                 postgresql_where=_status_is(EvaluationStatus.DONE)),
-        sa.Index("ix_evaluations_done_task_score", "task", sa.text("score DESC"), "id",
-                 sqlite_where=_status_is(EvaluationStatus.DONE),
-                 postgresql_where=_status_is(EvaluationStatus.DONE)),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -205,3 +195,18 @@ class Evaluation(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Indexes with a descending column are declared on the mapped columns, which
+# lets Alembic compare them with the database (it cannot read text()).
+
+# best(campaign=...): the top member scores of one campaign.
+sa.Index("ix_campaign_members_campaign_score",
+         Member.campaign_id, Member.score.desc(), Member.id)
+# best(): finished evaluations by score, overall and per task.
+sa.Index("ix_evaluations_done_score", Evaluation.score.desc(), Evaluation.id,
+         sqlite_where=_status_is(EvaluationStatus.DONE),
+         postgresql_where=_status_is(EvaluationStatus.DONE))
+sa.Index("ix_evaluations_done_task_score", Evaluation.task, Evaluation.score.desc(), Evaluation.id,
+         sqlite_where=_status_is(EvaluationStatus.DONE),
+         postgresql_where=_status_is(EvaluationStatus.DONE))

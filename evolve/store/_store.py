@@ -473,7 +473,7 @@ class Store:
         def work(connection: Connection) -> int:
             campaign_id, genome_ids = self._member_ids(connection, campaign, hashes)
             updated = 0
-            for chunk in _chunks(sorted(genome_ids)):
+            for chunk in _chunks(sorted(genome_ids.values())):
                 updated += connection.execute(M.update().where(
                     M.c.campaign_id == campaign_id, M.c.genome_id.in_(chunk),
                 ).values(alive=alive)).rowcount
@@ -710,8 +710,9 @@ class Store:
                 statement = (self._insert(E).on_conflict_do_nothing(
                     index_elements=["genome_id", "task", "protocol_hash", "seed"])
                     .returning(E.c.id, E.c.genome_id, E.c.task, E.c.protocol_hash, E.c.seed))
-                ordered = [rows[key] for key in sorted(rows)]
-                for chunk in _chunks(ordered):
+                # Input order, so ids (and claim order) follow the caller's priorities;
+                # a deadlock with a concurrent overlapping batch is retried.
+                for chunk in _chunks(list(rows.values())):
                     for row in connection.execute(statement, list(chunk)):
                         created[(row.genome_id, row.task, row.protocol_hash, row.seed)] = row.id
                 # Keys another writer inserted since we looked.

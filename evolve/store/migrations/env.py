@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from evolve.store._engine import ENV_VAR, Database
-from evolve.store._migrate import VERSION_TABLE, include_name
+from evolve.store._migrate import VERSION_TABLE, check_foreign_keys, include_name
 from evolve.store._models import Base
 
 config = context.config
@@ -50,6 +50,7 @@ def _run(connection: Connection) -> None:
     # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
     _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     context.run_migrations()
+    check_foreign_keys(connection)
 
 
 def run_online() -> None:
@@ -59,7 +60,7 @@ def run_online() -> None:
         return
     database = Database(_url())
     try:
-        database.run(_run, write=True)
+        database.run(_run, write=True, migrate=True)
     finally:
         database.dispose()
 

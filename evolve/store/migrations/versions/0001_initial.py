@@ -88,7 +88,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_campaign_members_genome_id"), "campaign_members", ["genome_id"])
     op.create_index(op.f("ix_campaign_members_campaign_score"), "campaign_members",
-                    ["campaign_id", sa.text("score DESC"), "id"])
+                    ["campaign_id", sa.desc(sa.column("score")), "id"])
     op.create_table(
         "lineage",
         sa.Column("id", sa.Integer, nullable=False),
@@ -145,9 +145,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_evaluations_running_heartbeat"), "evaluations", ["heartbeat_at"],
                     **_partial("running"))
     op.create_index(op.f("ix_evaluations_done_score"), "evaluations",
-                    [sa.text("score DESC"), "id"], **_partial("done"))
+                    [sa.desc(sa.column("score")), "id"], **_partial("done"))
     op.create_index(op.f("ix_evaluations_done_task_score"), "evaluations",
-                    ["task", sa.text("score DESC"), "id"], **_partial("done"))
+                    ["task", sa.desc(sa.column("score")), "id"], **_partial("done"))
 
 
 def downgrade() -> None:
