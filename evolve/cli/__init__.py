@@ -10,7 +10,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from evolve.cli import _seeds
+    from evolve.cli import _db, _seeds
 
     parser = argparse.ArgumentParser(
         prog="evolve",
@@ -18,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     _seeds.add_parser(subparsers)
+    _db.add_parser(subparsers)
     return parser
 
 
