@@ -480,3 +480,34 @@ def test_store_error_messages_are_store_errors(store):
                  lambda: store.finish(1, "done", score=1.0)):
         with pytest.raises(StoreError):
             call()
+
+
+def test_campaign_ranking_is_the_same_whichever_plan_shape_is_used(store, monkeypatch):
+    from evolve.store import _store
+
+    gs = _scored(store)
+    store.create_campaign("c")
+    store.add_members("c", [(gs[i].hash, 0, i, "seed") for i in (0, 2, 3)])
+    small = [(r.hash, r.score) for r in store.best(campaign="c")]
+    small_xml = [(r.hash, r.score) for r in store.best(campaign="c", task="xml")]
+    monkeypatch.setattr(_store, "_SMALL_CAMPAIGN", 1)  # treat "c" as a large campaign
+    assert [(r.hash, r.score) for r in store.best(campaign="c")] == small
+    assert [(r.hash, r.score) for r in store.best(campaign="c", task="xml")] == small_xml
+    assert small == [(gs[0].hash, 0.9), (gs[2].hash, 0.7), (gs[3].hash, 0.3)]
+
+
+def test_batches_larger_than_one_statement(store):
+    a, b = variant(1), variant(2)
+    store.add_genomes([a, b])
+    items = [NewEvaluation(a.hash, "copy", "p", seed, "done", float(seed), {"seed": seed})
+             for seed in range(2300)]
+    items += [(b.hash, "copy", "p", seed) for seed in range(2300)]
+    added = store.add_evaluations(items)
+    assert len(added.created) == 4600 and len(set(added.ids)) == 4600
+    again = store.add_evaluations(items[::-1])
+    assert again.created == () and again.ids == added.ids[::-1]
+    assert store.best(task="copy", k=1)[0].score == 2299.0
+    assert len(store.claim("w", limit=5000)) == 2300
+    assert len(store.heartbeat(added.ids, "w")) == 2300
+    store.analyze()  # refreshes planner statistics; changes no result
+    assert store.best(task="copy", k=1)[0].score == 2299.0
