@@ -1,10 +1,15 @@
 """Storage of genomes, evaluations, campaigns and lineage (SQLAlchemy 2 + Alembic).
 
 Example:
+    >>> import genome
     >>> from evolve.store import Store
     >>> store = Store("sqlite:///runs.db")       # created at the newest schema
     >>> ids = store.add_genomes([genome.seeds.get("gru")])
     >>> store.best(task="copy", k=10)             # higher score is better
+    []
+
+A database behind this version's schema raises :class:`SchemaOutOfDateError`;
+``evolve db upgrade --db URL`` migrates it.
 """
 
 from evolve.store._engine import DEFAULT_URL, ENV_VAR, mask_url, resolve_url

@@ -14,6 +14,7 @@ import random
 import re
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +42,21 @@ _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 _PG_RETRY_STATES = {"40001", "40P01", "55P03"}
 
 T = TypeVar("T")
+
+# Every open Database, so that a forked child can drop the pooled connections
+# it inherited (they belong to the parent) instead of sharing them.
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    for database in list(_OPEN):
+        database.engine.dispose(close=False)
+        if database._migrator is not None:
+            database._migrator.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def mask_url(url: str | URL) -> str:
@@ -130,6 +146,7 @@ class Database:
             raise StoreError(f"cannot use database {mask_url(self.url)}: {error}") from None
         self._writer = self.engine.execution_options(**{_WRITE: True})
         self._migrator: Engine | None = None
+        _OPEN.add(self)
 
     def __repr__(self) -> str:
         return f"Database({mask_url(self.url)!r})"

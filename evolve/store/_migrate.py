@@ -30,6 +30,7 @@ __all__ = [
     "ensure_schema",
     "head_revision",
     "include_name",
+    "lock_schema",
     "upgrade",
 ]
 
@@ -84,8 +85,12 @@ def _our_tables(connection: Connection) -> list[str]:
     return sorted(_TABLES & set(sa.inspect(connection).get_table_names()))
 
 
-def _lock(connection: Connection) -> None:
-    # SQLite: the BEGIN IMMEDIATE of the write transaction is the lock already.
+def lock_schema(connection: Connection) -> None:
+    """Serialize schema changes; held until the transaction ends.
+
+    SQLite: the write transaction's ``BEGIN IMMEDIATE`` is that lock already.
+    PostgreSQL: a transaction-level advisory lock, one per schema.
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(
             "SELECT pg_advisory_xact_lock(hashtext('evolve.store schema ' || current_schema()))"))
@@ -149,13 +154,15 @@ def ensure_schema(database: Database) -> None:
             ``evolve db upgrade``.
         UnknownSchemaError: newer than this evolve, or evolve tables without a version.
     """
-    revision, tables = database.run(_state, write=False)
-    if revision == head_revision():
+    # The unlocked look only ever concludes "at head"; anything else is judged
+    # under the lock. On PostgreSQL each statement sees a fresh snapshot: two
+    # unlocked reads that straddle another process's creating commit would see
+    # "no version row" and then "evolve tables", and refuse a healthy database.
+    if database.run(_revision_of, write=False) == head_revision():
         return
-    _check(database, revision, tables)
 
     def create(connection: Connection) -> None:
-        _lock(connection)
+        lock_schema(connection)
         revision, tables = _state(connection)  # another process may have won the race
         _check(database, revision, tables)
         if revision is None:
@@ -176,7 +183,7 @@ def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str
     """
 
     def work(connection: Connection) -> tuple[str | None, str | None]:
-        _lock(connection)
+        lock_schema(connection)
         before, tables = _state(connection)
         if before is None and tables:
             _check(database, before, tables)
@@ -196,7 +203,7 @@ def downgrade(database: Database, revision: str) -> tuple[str | None, str | None
     """
 
     def work(connection: Connection) -> tuple[str | None, str | None]:
-        _lock(connection)
+        lock_schema(connection)
         before = _revision_of(connection)
         command.downgrade(alembic_config(connection), revision)
         return before, _revision_of(connection)

@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from evolve.store._engine import ENV_VAR, Database
-from evolve.store._migrate import VERSION_TABLE, check_foreign_keys, include_name
+from evolve.store._migrate import VERSION_TABLE, check_foreign_keys, include_name, lock_schema
 from evolve.store._models import Base
 
 config = context.config
@@ -58,9 +58,13 @@ def run_online() -> None:
     if connection is not None:
         _run(connection)
         return
+    def locked(connection: Connection) -> None:
+        lock_schema(connection)  # as `evolve db upgrade` does, so the two never race
+        _run(connection)
+
     database = Database(_url())
     try:
-        database.run(_run, write=True, migrate=True)
+        database.run(locked, write=True, migrate=True)
     finally:
         database.dispose()
 

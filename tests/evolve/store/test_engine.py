@@ -114,3 +114,22 @@ def test_a_store_travels_to_other_processes_by_url(url, store):
         assert copy.genome(variant(1).hash).id == 1
     finally:
         copy.close()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_opens_its_own_connections(url, store):
+    import os
+
+    store.add_genomes([variant(1)])  # the parent now holds pooled connections
+    pid = os.fork()
+    if pid == 0:  # the child: use the inherited store, then leave without cleanup
+        code = 1
+        try:
+            store.add_genomes([variant(2)])
+            code = 0 if store.genome(variant(2).hash).id == 2 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.genome(variant(1).hash).id == 1  # the parent's connections still work
+    assert store.add_genomes([variant(3)]) == {variant(3).hash: 3}

@@ -483,14 +483,14 @@ def test_store_error_messages_are_store_errors(store):
 
 
 def test_campaign_ranking_is_the_same_whichever_plan_shape_is_used(store, monkeypatch):
-    from evolve.store import _store
+    from evolve.store import _ranking
 
     gs = _scored(store)
     store.create_campaign("c")
     store.add_members("c", [(gs[i].hash, 0, i, "seed") for i in (0, 2, 3)])
     small = [(r.hash, r.score) for r in store.best(campaign="c")]
     small_xml = [(r.hash, r.score) for r in store.best(campaign="c", task="xml")]
-    monkeypatch.setattr(_store, "_SMALL_CAMPAIGN", 1)  # treat "c" as a large campaign
+    monkeypatch.setattr(_ranking, "_SMALL_CAMPAIGN", 1)  # treat "c" as a large campaign
     assert [(r.hash, r.score) for r in store.best(campaign="c")] == small
     assert [(r.hash, r.score) for r in store.best(campaign="c", task="xml")] == small_xml
     assert small == [(gs[0].hash, 0.9), (gs[2].hash, 0.7), (gs[3].hash, 0.3)]
@@ -511,3 +511,19 @@ def test_batches_larger_than_one_statement(store):
     assert len(store.heartbeat(added.ids, "w")) == 2300
     store.analyze()  # refreshes planner statistics; changes no result
     assert store.best(task="copy", k=1)[0].score == 2299.0
+
+
+def test_a_campaign_counts_and_claims_the_evaluations_of_its_members(store):
+    from evolve.store import EvaluationKey
+
+    store.create_campaign("a")
+    store.create_campaign("b")
+    g = variant(1)
+    store.add_genomes([g])
+    (shared,) = store.add_evaluations([EvaluationKey(g.hash, "copy", "p", 0)], campaign="a").ids
+    assert store.add_evaluations([(g.hash, "copy", "p", 0)], campaign="b").existing == (shared,)
+    assert store.evaluation_counts(campaign="b")[EvaluationStatus.PENDING] == 0
+    store.add_members("b", [(g.hash, 0, 0, "seed")])
+    assert store.evaluation_counts(campaign="b")[EvaluationStatus.PENDING] == 1
+    assert [e.id for e in store.claim("w", campaign="b")] == [shared]
+    assert store.evaluation_counts(campaign="a")[EvaluationStatus.RUNNING] == 1
