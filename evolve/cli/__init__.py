@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from evolve.cli import _eval, _inspect, _run, _seeds
+    from evolve.cli import _db, _eval, _inspect, _run, _seeds
 
     parser = argparse.ArgumentParser(
         prog="evolve",
@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     _inspect.add_parsers(subparsers)
     _seeds.add_parser(subparsers)
     _eval.add_parser(subparsers)
+    _db.add_parser(subparsers)
     return parser
 
 

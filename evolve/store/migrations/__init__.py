@@ -1,0 +1,1 @@
+"""Alembic migrations of the evolve store (run by ``evolve db upgrade``)."""

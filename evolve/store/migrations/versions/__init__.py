@@ -1,0 +1,1 @@
+"""Revision scripts; Alembic reads them by file, never by import."""
