@@ -143,7 +143,7 @@ class StoreBase:
                                   .order_by(G.c.hash).limit(6)).all()
         if not rows:
             raise NotFoundError(f"no genome with hash {'prefix ' if len(wanted) < 64 else ''}"
-                           f"{wanted!r}")
+                                f"{wanted!r}")
         if len(rows) > 1:
             more = "at least " if len(rows) == 6 else ""
             raise AmbiguousKeyError(

@@ -298,6 +298,6 @@ class CampaignMixin(StoreBase):
         outsiders = [h for h, i in ids.items() if i not in members]
         if outsiders:
             raise NotFoundError(f"not members of campaign {campaign!r}: {short_list(outsiders)}; "
-                           "nothing was changed")
+                                "nothing was changed")
         return campaign_id, ids
 

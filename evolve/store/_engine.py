@@ -256,9 +256,8 @@ class Database:
         return getattr(original, "sqlstate", None) in _PG_RETRY_STATES
 
     def _wrap(self, error: DBAPIError) -> Exception:
-        if isinstance(error, sa.exc.IntegrityError | sa.exc.ProgrammingError):
-            # Programming errors are bugs; integrity errors are turned into
-            # messages by the caller that knows what was being written.
+        if isinstance(error, sa.exc.IntegrityError):
+            # Turned into a message by the caller that knows what was being written.
             return error
         return StoreError(f"database {mask_url(self.url)}: {_first_line(error.orig)}")
 

@@ -116,7 +116,7 @@ class EvaluationMixin(StoreBase):
             item = NewEvaluation(*item)
         if not isinstance(item, NewEvaluation):
             raise InvalidInputError(f"{where} must be a tuple or a NewEvaluation, "
-                               f"got {type(item).__name__}")
+                                    f"got {type(item).__name__}")
         digest = check.full_hash(item.genome, f"{where} genome")
         task = check.text(item.task, f"{where} task")
         protocol = check.text(item.protocol_hash, f"{where} protocol_hash")

@@ -125,7 +125,7 @@ class GenomeMixin(StoreBase):
             child = check.full_hash(edge[1], f"{where} child")
             if parent == child:
                 raise InvalidInputError(f"{where}: parent and child are the same genome "
-                                   f"({parent[:12]}); a lineage edge needs two genomes")
+                                        f"({parent[:12]}); a lineage edge needs two genomes")
             operator = check.text(edge[2], f"{where} operator")
             campaign = edge[3] if len(edge) == 4 else None
             wanted[(parent, child, operator, campaign)] = None

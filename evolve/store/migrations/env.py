@@ -14,7 +14,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from evolve.store._engine import ENV_VAR, Database
+from evolve.store._engine import ENV_VAR, Database, resolve_url
 from evolve.store._migrate import VERSION_TABLE, check_foreign_keys, include_name, lock_schema
 from evolve.store._models import Base
 
@@ -40,7 +40,7 @@ def _url() -> str:
 
 
 def run_offline() -> None:
-    url = Database(_url()).url
+    url = resolve_url(_url())
     _configure(url=url, literal_binds=True, render_as_batch=url.get_backend_name() == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
@@ -58,6 +58,7 @@ def run_online() -> None:
     if connection is not None:
         _run(connection)
         return
+
     def locked(connection: Connection) -> None:
         lock_schema(connection)  # as `evolve db upgrade` does, so the two never race
         _run(connection)

@@ -133,3 +133,10 @@ def test_a_forked_child_opens_its_own_connections(url, store):
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.genome(variant(1).hash).id == 1  # the parent's connections still work
     assert store.add_genomes([variant(3)]) == {variant(3).hash: 3}
+
+
+def test_a_postgresql_url_without_a_usable_schema_is_a_store_error(pg_server):
+    from tests.evolve.store.fixtures import pg_url_for
+
+    with pytest.raises(StoreError, match="no schema has been selected"):
+        Store(pg_url_for("evolve_no_such_schema"))
