@@ -9,8 +9,8 @@ from cells._tf import import_tensorflow
 
 import_tensorflow()
 
-from genome.program import Program, compile_genome  # noqa: E402
 from cells.cell import GenomeCell  # noqa: E402
 from cells.rnn import GenomeRNN  # noqa: E402
+from genome.program import Program, compile_genome  # noqa: E402
 
 __all__ = ["GenomeCell", "GenomeRNN", "Program", "compile_genome"]

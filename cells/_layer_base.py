@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from genome.program import Program, compile_genome
 from genome import Genome, GenomeError, parse, seeds
+from genome.program import Program, compile_genome
 
 #: Per parameter kind, the initializer used when none is given.
 DEFAULT_INITIALIZERS = {

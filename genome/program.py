@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from genome._tree import fold
 from genome.core import Genome
 from genome.errors import GenomeError
-from genome._tree import fold
 from genome.primitives import bias_value, is_reference
 
 __all__ = ["Instruction", "ParamSpec", "Program", "compile_genome"]

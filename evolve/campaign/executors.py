@@ -28,7 +28,7 @@ class Executor(abc.ABC):
     def pump(self, pending: int) -> None:
         """Make progress on ``pending`` waiting evaluations, or look after the workers."""
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - most executors have nothing to release
         """Release the workers."""
 
     @property

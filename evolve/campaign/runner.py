@@ -20,7 +20,6 @@ from evolve.store import (
     EvaluationRecord,
     EvaluationStatus,
     NewEvaluation,
-    NotFoundError,
     Store,
 )
 from genome import Genome, seeds
@@ -355,10 +354,7 @@ class Campaign:
     # -- reporting -------------------------------------------------------------------------
 
     def _save_stats(self) -> None:
-        try:
-            self.store.update_campaign_stats(self.name, dict(self.stats))
-        except NotFoundError:
-            pass
+        self.store.update_campaign_stats(self.name, dict(self.stats))
 
     def _show(self, force: bool = False) -> None:
         counts = self.store.evaluation_counts(campaign=self.name)

@@ -7,6 +7,7 @@ machine (``evolve worker --db URL``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -84,10 +85,8 @@ def run_claimed(store: Store, record: EvaluationRecord, protocol: EvaluationProt
 
     def beat() -> None:
         while not stop.wait(options.heartbeat):
-            try:
+            with contextlib.suppress(StoreError):  # a missed beat is harmless; silence counts
                 store.heartbeat([record.id], worker)
-            except StoreError:
-                pass  # a missed beat is harmless; a long silence is what counts
             if time.monotonic() - started > hard_limit:
                 try:
                     store.finish(record.id, "timeout", worker=worker,
@@ -103,11 +102,10 @@ def run_claimed(store: Store, record: EvaluationRecord, protocol: EvaluationProt
         result = evaluate(genome, protocol, seed=record.seed, data_dir=options.data_dir)
     finally:
         stop.set()
-    try:
+    # Taken back after missed heartbeats and finished elsewhere: that result stands.
+    with contextlib.suppress(AlreadyFinishedError, LeaseLostError):
         store.finish(record.id, result.status.value, score=oriented_score(result),
                      metrics=result.to_dict(), error=result.error or None, worker=worker)
-    except (AlreadyFinishedError, LeaseLostError):
-        pass  # taken back after a missed heartbeat and finished elsewhere: that result stands
 
 
 def run_one(store: Store, worker: str, options: WorkerOptions, campaign: str | None = None,

@@ -121,7 +121,7 @@ class StoreBase:
         return CampaignRecord(
             id=row.id, name=row.name, config=row.config, seed=row.seed,
             status=CampaignStatus(row.status), created_at=row.created_at,
-            updated_at=row.updated_at)
+            updated_at=row.updated_at, stats=dict(row.stats or {}))
 
 
     def _genome_row(self, connection: Connection, key: GenomeKey,

@@ -119,6 +119,39 @@ class CampaignMixin(StoreBase):
 
         return self._write(work)
 
+    def update_campaign_stats(self, name: CampaignKey, stats: Mapping[str, Any]) -> None:
+        """Replace a campaign's statistics (counters it keeps across restarts).
+
+        Args:
+            name: the campaign (name or id).
+            stats: any JSON object.
+
+        Example:
+            >>> store.update_campaign_stats("gru-hunt", {"duplicate:hash": 3})
+        """
+        stats = check.json_object(dict(stats), "campaign stats")
+
+        def work(connection: Connection) -> None:
+            campaign_id = self._campaign_id(connection, name)
+            connection.execute(C.update().where(C.c.id == campaign_id).values(stats=stats))
+
+        self._write(work)
+
+    def update_campaign_config(self, name: CampaignKey, config: Mapping[str, Any]) -> None:
+        """Replace a campaign's configuration (a resumed campaign's new budget, say).
+
+        Args:
+            name: the campaign (name or id).
+            config: any JSON object.
+        """
+        config = check.json_object(dict(config), "campaign config")
+
+        def work(connection: Connection) -> None:
+            campaign_id = self._campaign_id(connection, name)
+            connection.execute(C.update().where(C.c.id == campaign_id).values(
+                config=config, updated_at=utcnow()))
+
+        self._write(work)
 
     def add_members(self, campaign: CampaignKey,
                     members: Iterable[tuple[Any, int, int, Origin | str]]) -> int:

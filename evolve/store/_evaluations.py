@@ -364,6 +364,34 @@ class EvaluationMixin(StoreBase):
 
         return self._read(work)
 
+    def evaluations_by_id(self, ids: Iterable[int]) -> list[EvaluationRecord]:
+        """Evaluations by id, in the order asked (metrics included).
+
+        Args:
+            ids: evaluation ids.
+
+        Raises:
+            NotFoundError: naming ids that do not exist.
+
+        Example:
+            >>> [e.status for e in store.evaluations_by_id([1, 2])]
+            [<EvaluationStatus.DONE: 'done'>, <EvaluationStatus.PENDING: 'pending'>]
+        """
+        wanted = [check.integer(i, "evaluation id") for i in ids]
+
+        def work(connection: Connection) -> list[EvaluationRecord]:
+            found: dict[int, EvaluationRecord] = {}
+            for condition in in_batches(connection, E.c.id, sorted(set(wanted))):
+                for record in self._evaluation_records(connection, condition):
+                    found[record.id] = record
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+                raise NotFoundError(f"no evaluation with id(s) {shown}")
+            return [found[i] for i in wanted]
+
+        return self._read(work)
+
     def evaluations(self, key: GenomeKey) -> list[EvaluationRecord]:
         """Every evaluation of one genome, oldest first.
 

@@ -104,6 +104,7 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(sa.Text, default=CampaignStatus.CREATED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
 
 
 class Genome(Base):

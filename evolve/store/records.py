@@ -132,6 +132,7 @@ class CampaignRecord:
     status: CampaignStatus
     created_at: datetime
     updated_at: datetime
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,8 @@
 
 import pytest
 
-from genome.program import compile_genome
-from genome.program import param_total
 from genome import parse, seeds
+from genome.program import compile_genome, param_total
 
 
 @pytest.mark.parametrize("name", seeds.names())

@@ -11,6 +11,7 @@ import pytest
 from evolve.cli import main
 from evolve.store import SchemaOutOfDateError, Store
 from tests.evolve.store import fixtures
+from tests.evolve.store.fixtures import HEAD, NEXT
 
 # Shared fixtures, found by pytest under these names.
 pg_schema = fixtures.pg_schema
@@ -26,14 +27,14 @@ def _db(tmp_path, name="runs.db"):
 def test_upgrade_creates_a_new_database_at_head_then_reports_it_current(tmp_path, capsys):
     url = _db(tmp_path)
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out.strip() == f"{url}: created at revision 0001 (head)"
+    assert capsys.readouterr().out.strip() == f"{url}: created at revision {HEAD} (head)"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out.strip() == f"{url}: already at revision 0001 (head)"
+    assert capsys.readouterr().out.strip() == f"{url}: already at revision {HEAD} (head)"
     assert main(["db", "current", "--db", url]) == 0
-    assert capsys.readouterr().out.strip() == f"{url}: revision 0001 (head)"
+    assert capsys.readouterr().out.strip() == f"{url}: revision {HEAD} (head)"
     assert main(["db", "current", "--db", url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "url": url, "revision": "0001", "head": "0001", "up_to_date": True}
+        "url": url, "revision": HEAD, "head": HEAD, "up_to_date": True}
     Store(url).close()
 
 
@@ -48,7 +49,7 @@ def test_default_database_comes_from_evolve_db(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EVOLVE_DB", _db(tmp_path, "env.db"))
     assert main(["db", "upgrade", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["after"] == "0001"
+    assert json.loads(capsys.readouterr().out)["after"] == HEAD
     assert (tmp_path / "env.db").exists() and not (tmp_path / "evolve.db").exists()
     monkeypatch.delenv("EVOLVE_DB")
     assert main(["db", "upgrade"]) == 0
@@ -57,24 +58,25 @@ def test_default_database_comes_from_evolve_db(tmp_path, monkeypatch, capsys):
 
 def test_an_out_of_date_database_is_upgraded(tmp_path, capsys, releases):
     url = _db(tmp_path)
-    Store(url).close()  # made by this release, at 0001
+    Store(url).close()  # made by this release, at HEAD
     releases.newer()  # a later evolve, whose head is 0002
     with pytest.raises(SchemaOutOfDateError, match="run `evolve db upgrade --db"):
         Store(url)
     assert main(["db", "current", "--db", url]) == 0
-    assert "revision 0001, but this evolve needs 0002: run `evolve db upgrade" in (
+    assert f"revision {HEAD}, but this evolve needs {NEXT}: run `evolve db upgrade" in (
         capsys.readouterr().out)
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out.strip() == f"{url}: upgraded from revision 0001 to 0002 (head)"
+    expected = f"{url}: upgraded from revision {HEAD} to {NEXT} (head)"
+    assert capsys.readouterr().out.strip() == expected
     Store(url).close()
 
 
 def test_upgrade_on_postgresql(pg_url, capsys):
     assert main(["db", "upgrade", "--db", pg_url, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert (report["before"], report["after"]) == (None, "0001")
+    assert (report["before"], report["after"]) == (None, HEAD)
     assert main(["db", "current", "--db", pg_url]) == 0
-    assert "revision 0001 (head)" in capsys.readouterr().out
+    assert f"revision {HEAD} (head)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("url", "expected"), [

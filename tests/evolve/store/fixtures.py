@@ -17,6 +17,10 @@ from sqlalchemy.engine import make_url
 import evolve.store
 from evolve.store import _migrate
 
+#: This release's newest revision, and the one a later release would add.
+HEAD = _migrate.head_revision()
+NEXT = f"{int(HEAD) + 1:04d}"
+
 #: The server the tests use; override with EVOLVE_TEST_PG.
 PG_URL = os.environ.get("EVOLVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -66,14 +70,14 @@ def pg_url(pg_schema: str) -> str:
 
 # A later revision, as a future release would ship it: it rebuilds `campaigns`
 # (SQLite batch mode), a table other tables point at with ON DELETE CASCADE.
-REVISION_0002 = '''
+NEXT_REVISION = '''
 """Add campaigns.note."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{next}"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -114,11 +118,12 @@ class Releases:
 
 @pytest.fixture
 def releases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Releases]:
-    """This release's migrations plus a copy with revision 0002 added (a later release)."""
+    """This release's migrations plus a copy with one more revision (a later release)."""
     shipped = Path(evolve.store.__file__).parent / "migrations"
     copy = tmp_path / "newer-migrations"
     shutil.copytree(shipped, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0002_note.py").write_text(REVISION_0002)
+    (copy / "versions" / f"{NEXT}_note.py").write_text(
+        NEXT_REVISION.replace("{next}", NEXT).replace("{head}", HEAD))
     yield Releases(copy, monkeypatch)
     monkeypatch.undo()
     _migrate._scripts.cache_clear()

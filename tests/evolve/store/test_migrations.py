@@ -23,6 +23,7 @@ from evolve.store import (
 from evolve.store._engine import Database
 from evolve.store._models import Base
 from tests.evolve.store import _workers
+from tests.evolve.store.fixtures import HEAD, NEXT
 from tests.evolve.store.helpers import variant
 
 REPO = Path(__file__).resolve().parents[3]
@@ -78,9 +79,9 @@ def test_downgrade_to_base_and_upgrade_again(url, open_store):
     store = open_store()
     store.add_genomes([variant(1)])
     store.close()
-    assert _migrate_to(url, "base", down=True) == ("0001", None)
+    assert _migrate_to(url, "base", down=True) == (HEAD, None)
     assert not OUR_TABLES & _tables(url)
-    assert _migrate_to(url, "head") == (None, "0001")
+    assert _migrate_to(url, "head") == (None, HEAD)
     assert _tables(url) >= OUR_TABLES
     reopened = open_store()
     assert reopened.add_genomes([variant(1)]) == {variant(1).hash: 1}  # empty again
@@ -143,7 +144,7 @@ def test_models_and_migrations_describe_the_same_schema(url, open_store):
 
 
 def test_out_of_date_database_says_to_run_evolve_db_upgrade(url, open_store, releases):
-    older = open_store()  # this release creates the database at 0001
+    older = open_store()  # this release creates the database at HEAD
     older.create_campaign("c")
     gs = [variant(i) for i in range(3)]
     older.add_genomes(gs)
@@ -155,23 +156,23 @@ def test_out_of_date_database_says_to_run_evolve_db_upgrade(url, open_store, rel
     with pytest.raises(SchemaOutOfDateError) as caught:
         Store(url)
     message = str(caught.value)
-    assert "revision '0001'" in message and "needs '0002'" in message
+    assert f"revision '{HEAD}'" in message and f"needs '{NEXT}'" in message
     assert "run `evolve db upgrade --db" in message
     assert SchemaOutOfDate is SchemaOutOfDateError
 
-    assert _migrate_to(url, "head") == ("0001", "0002")
+    assert _migrate_to(url, "head") == (HEAD, NEXT)
     upgraded = open_store()
     # Rebuilding `campaigns` did not cascade into the rows that point at it.
     assert len(upgraded.members("c")) == 3
     assert len(upgraded.lineage(gs[1]).parents) == 1
     assert _scalar(url, "SELECT count(*) FROM campaigns WHERE note IS NULL") == 1
     upgraded.close()
-    assert _migrate_to(url, "0001", down=True) == ("0002", "0001")
+    assert _migrate_to(url, HEAD, down=True) == (NEXT, HEAD)
     assert _scalar(url, "SELECT count(*) FROM campaign_members") == 3
     _migrate_to(url, "head")
 
     releases.current()  # an older install meets the database a newer one migrated
-    with pytest.raises(UnknownSchemaError, match=r"revision '0002'.*newer evolve"):
+    with pytest.raises(UnknownSchemaError, match=rf"revision '{NEXT}'.*newer evolve"):
         Store(url)
 
 
@@ -197,6 +198,6 @@ def test_plain_alembic_with_the_top_level_ini(tmp_path):
     done = subprocess.run([*run, "upgrade", "head"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     current = subprocess.run([*run, "current"], cwd=REPO, capture_output=True, text=True)
-    assert "0001 (head)" in current.stdout
+    assert f"{HEAD} (head)" in current.stdout
     assert VERSION_TABLE in _tables(db) and "alembic_version" not in _tables(db)
     Store(db).close()  # the store accepts what plain Alembic built
