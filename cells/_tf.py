@@ -38,4 +38,7 @@ def import_tensorflow():
         import tensorflow
 
         tensorflow.config.list_physical_devices()
+    # Every candidate is a new model with new traced functions; TensorFlow's
+    # "retracing" warnings about that would flood a campaign's output.
+    tensorflow.get_logger().setLevel("ERROR")
     return tensorflow

@@ -128,9 +128,10 @@ def _print_summary(summary, as_json: bool) -> None:
         print(json.dumps(summary.__dict__, indent=2, default=str))
         return
     duplicates = sum(summary.duplicates.values())
+    kinds = ", ".join(f"by {k} {v}" for k, v in summary.duplicates.items())
     print(f"campaign {summary.name}: {summary.status}; {summary.candidates} candidates, "
           f"{summary.evaluations} evaluations, {summary.failures} failed, {duplicates} "
-          f"duplicates skipped ({', '.join(f'{k} {v}' for k, v in summary.duplicates.items())})"
+          f"duplicates skipped" + (f" ({kinds})" if kinds else "")
           + (f", {summary.seconds:.0f} s" if summary.seconds else ""))
     if summary.rejections:
         print("invalid offspring rejected: " + ", ".join(

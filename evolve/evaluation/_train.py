@@ -48,7 +48,7 @@ def train_setting(genome: Genome, protocol: EvaluationProtocol, task: Task,
 def _train(genome: Genome, protocol: EvaluationProtocol, task: Task, data: dict[str, Split],
            seed: int, learning_rate: float, init_scale: float, deadline: float) -> Outcome:
     keras.utils.set_random_seed(seed)
-    model = build_model(genome, protocol, task.vocab_size, init_scale)
+    model = build_model(genome, protocol, task.vocab_size, init_scale, seed)
     if protocol.optimizer == "adam":
         optimizer = keras.optimizers.Adam(learning_rate)
     else:

@@ -90,7 +90,9 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
     best = None
     for index, (learning_rate, init_scale) in enumerate(protocol.settings):
         try:
-            outcome = train_setting(genome, protocol, task, data, seed * 1000 + index,
+            # Keras accepts seeds below 2**32; each setting gets its own.
+            setting_seed = (seed + 7919 * index) % 2**32
+            outcome = train_setting(genome, protocol, task, data, setting_seed,
                                     learning_rate, init_scale, deadline)
         except Exception as error:  # a crashing candidate must not stop the campaign
             summary = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -1,22 +1,30 @@
 """Run DEAP's operators on our own random stream.
 
-DEAP's operators draw from the global ``random`` module. Each call here
-seeds it from the caller's ``random.Random`` and restores the global state
-afterwards, so results are reproducible and nothing else sees the change.
+DEAP's GP operators draw from the ``random`` module they imported. For the
+duration of a call, that module attribute of ``deap.gp`` is pointed at the
+caller's ``random.Random``: the operators become reproducible, and nothing
+else in the process (other threads included) draws from, or reseeds, the
+global random state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import threading
 from collections.abc import Iterator
+
+from deap import gp
+
+_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def deap_random(rng: random.Random) -> Iterator[None]:
-    saved = random.getstate()
-    random.seed(rng.getrandbits(64))
-    try:
-        yield
-    finally:
-        random.setstate(saved)
+    with _LOCK:
+        original = gp.random
+        gp.random = rng
+        try:
+            yield
+        finally:
+            gp.random = original
