@@ -29,10 +29,12 @@ def execute(instructions: Iterable[Instruction], env: dict[int, tf.Tensor],
     for instruction in instructions:
         op, args, outputs = instruction.op, instruction.args, instruction.outputs
         if op == "matmul":
+            kernel = (weights[instruction.params[0]] if len(outputs) == 1
+                      else kernels[outputs])
+            product = tf.matmul(_as_rows(env[args[0]], kernel), kernel)
             if len(outputs) == 1:
-                env[outputs[0]] = tf.matmul(env[args[0]], weights[instruction.params[0]])
+                env[outputs[0]] = product
             else:
-                product = tf.matmul(env[args[0]], kernels[outputs])
                 for value, piece in zip(outputs, tf.split(product, len(outputs), axis=-1),
                                         strict=True):
                     env[value] = piece
@@ -55,8 +57,15 @@ def execute(instructions: Iterable[Instruction], env: dict[int, tf.Tensor],
             env[outputs[0]] = _ACTIVATIONS[op](env[args[0]])
 
 
+def _as_rows(operand: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    """A matmul operand as rows: constants and biases (``U 1``, ``U b``) become one row."""
+    if operand.shape.rank == 2:
+        return operand
+    return tf.broadcast_to(operand, (1, kernel.shape[0]))
+
+
 def full_width(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
     """``value`` broadcast to the shape of a state (a constant or bias state is legal)."""
-    if value.shape.rank == like.shape.rank:
+    if value.shape.rank == like.shape.rank and value.shape[0] == like.shape[0] != 1:
         return value
     return tf.broadcast_to(value, tf.shape(like))

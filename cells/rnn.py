@@ -67,15 +67,16 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         self.unroll = unroll
         self.supports_masking = True
         program = self.program
-        hoisted = program.hoisted
-        self._early = [i for i in program.instructions
-                       if set(i.outputs) & hoisted or i.op in ("bias", "const")]
-        self._late = [i for i in program.instructions if not set(i.outputs) & hoisted]
+        # Before the loop: what depends on x alone (for all steps at once) and what is
+        # the same at every step. In the loop: the rest.
+        before = program.hoisted | program.constant
+        self._early = [i for i in program.instructions if set(i.outputs) & before]
+        self._late = [i for i in program.instructions if not set(i.outputs) & before]
         needed = set(program.state_outputs)
         for instruction in self._late:
             needed.update(instruction.args)
         # Hoisted values the loop reads: computed for all steps, sliced per step.
-        self._carried = sorted(needed & hoisted)
+        self._carried = sorted(needed & program.hoisted)
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -115,8 +116,7 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             carried = tf.transpose(tf.reshape(flat, (batch, steps, sum(sizes))), (1, 0, 2))
         else:
             carried = tf.zeros((steps, batch, 0), dtype=dtype)
-        free = {v: env[v] for i in self._early if i.op in ("bias", "const")
-                for v in i.outputs}
+        free = {v: env[v] for v in program.constant}
         time_mask = None
         if mask is not None:
             time_mask = tf.transpose(tf.cast(mask, tf.bool), (1, 0))[:, :, None]

@@ -71,7 +71,11 @@ def _run(program: Program, weights: list[np.ndarray], inputs: np.ndarray) -> np.
             op, args = instruction.op, instruction.args
             out = instruction.outputs[0]
             if op == "matmul":
-                env[out] = env[args[0]] @ weights[instruction.params[0]]
+                kernel = weights[instruction.params[0]]
+                operand = env[args[0]]
+                if np.ndim(operand) < 2:  # a constant or a bias: one row for every example
+                    operand = np.broadcast_to(operand, (1, kernel.shape[0]))
+                env[out] = operand @ kernel
             elif op == "sum":
                 env[out] = sum((env[a] for a in args[1:]), env[args[0]])
             elif op == "mul":

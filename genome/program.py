@@ -78,7 +78,9 @@ class Program:
         state_inputs: value id of each previous state.
         state_outputs: value id of each new state.
         output: value id of ``h'``.
-        hoisted: value ids that depend only on x and parameters.
+        hoisted: value ids that depend on x and on no state.
+        constant: value ids that depend on neither (biases, constants and what
+            is computed from them alone): the same at every step.
         needs_square_input: whether x is read as a hidden vector.
     """
 
@@ -90,6 +92,7 @@ class Program:
     state_outputs: tuple[int, ...]
     output: int
     hoisted: frozenset[int] = field(default_factory=frozenset)
+    constant: frozenset[int] = field(default_factory=frozenset)
     needs_square_input: bool = False
 
     @property
@@ -180,8 +183,9 @@ def compile_genome(genome: Genome, *, fuse: str = "all", hoist: bool = False) ->
 
     instructions = builder.instructions
     hoisted: set[int] = set()
+    constant: set[int] = set()
     if hoist:
-        instructions, hoisted = _hoist(builder, x_value)
+        instructions, hoisted, constant = _hoist(builder, x_value)
     if fuse not in ("all", "hoisted", "none"):
         raise ValueError(f"fuse must be 'all', 'hoisted' or 'none', got {fuse!r}")
     if fuse != "none":
@@ -197,6 +201,7 @@ def compile_genome(genome: Genome, *, fuse: str = "all", hoist: bool = False) ->
         state_outputs=tuple(defined[f"{s}'"] for s in genome.states),
         output=defined["h'"],
         hoisted=frozenset(hoisted & used),
+        constant=frozenset(constant & used),
         needs_square_input=genome.needs_square_input,
     )
 
@@ -251,7 +256,8 @@ def _combine(builder: _Builder, params: dict[int, int], positioned: _Positioned,
     return builder.emit(name, args, key=(name, *args))
 
 
-def _hoist(builder: _Builder, x_value: int) -> tuple[list[Instruction], set[int]]:
+def _hoist(builder: _Builder, x_value: int
+           ) -> tuple[list[Instruction], set[int], set[int]]:
     """Mark values that depend on x but on no state; split sums that mix both.
 
     Values of neither kind (biases, constants and what is computed from them
@@ -274,7 +280,7 @@ def _hoist(builder: _Builder, x_value: int) -> tuple[list[Instruction], set[int]
             hoisted.add(part)
             instruction = Instruction("sum", instruction.outputs, (part, *late))
         result.append(instruction)
-    return result, hoisted
+    return result, hoisted, free
 
 
 def _fuse_matmuls(instructions: list[Instruction], only: set[int] | None) -> list[Instruction]:

@@ -194,3 +194,12 @@ def test_layers_train_inside_a_model(rng):
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
     history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("genome", ["h' = tanh(U 1 + U b + W x + U h)",
+                                    "c' = U b(1)\nh' = tanh(W x + U(c * h) + p * 1)"])
+def test_matrices_of_constants_and_biases(genome, rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    cell_layer, fast = _pair(genome, return_sequences=True, return_state=True)
+    _close(cell_layer(x), fast(x))
+    assert all(tuple(s.shape) == (B, H) for s in fast(x)[1:])

@@ -50,3 +50,9 @@ def test_parametric_nodes_are_never_shared():
 def test_unknown_fuse_mode_is_rejected():
     with pytest.raises(ValueError, match="fuse must be"):
         compile_genome(seeds.get("gru"), fuse="some")
+
+
+def test_fingerprint_handles_matrices_of_constants():
+    from genome.fingerprint import fingerprint
+
+    assert fingerprint(parse("h' = tanh(U 1 + U b + W x)")) is not None

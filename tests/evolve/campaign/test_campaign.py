@@ -1,0 +1,165 @@
+"""Whole campaigns, with real training at a tiny size."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evolve.campaign import Campaign, CampaignError, InlineExecutor, LocalExecutor, load_config
+from evolve.evaluation import Status
+from evolve.store import EvaluationStatus, Store
+from tests.evolve.campaign.conftest import TINY, snapshot
+
+
+def test_campaign_runs_to_its_budget_and_stores_everything(store, tiny_config):
+    summary = Campaign.create(store, "tiny", tiny_config, seed=3).run()
+    assert summary.status == "finished" and summary.candidates == 6
+    members = store.members("tiny")
+    assert len(members) == 6
+    assert all(m.score is not None for m in members)
+    assert {m.origin.value for m in members if m.generation == 0} == {"seed"}
+    children = [m for m in members if m.generation > 0]
+    assert children and all(m.origin.value in ("mutation", "crossover") for m in children)
+    for child in children:  # every child knows its parents and the operator
+        parents = store.lineage(child.genome_hash).parents
+        assert parents and all(edge.campaign == "tiny" for edge in parents)
+    counts = store.evaluation_counts(campaign="tiny")
+    assert counts[EvaluationStatus.PENDING] == counts[EvaluationStatus.RUNNING] == 0
+    assert sum(counts.values()) == 6  # the reference (gru) is a member: evaluated once
+    assert len([m for m in members if m.alive]) == 3  # population 3
+    best = store.best(campaign="tiny", k=1)[0]
+    assert best.score == max(m.score for m in members)
+    assert summary.best[0]["hash"] == best.hash
+
+
+def test_same_seed_same_campaign_with_one_or_two_workers(tmp_path, tiny_config):
+    inline = Store(f"sqlite:///{tmp_path / 'inline.db'}")
+    Campaign.create(inline, "c", tiny_config, seed=5).run(InlineExecutor())
+    pooled = Store(f"sqlite:///{tmp_path / 'pooled.db'}")
+    Campaign.create(pooled, "c", tiny_config, seed=5).run(LocalExecutor(2), poll=0.2)
+    assert snapshot(inline, "c") == snapshot(pooled, "c")
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    Campaign.create(other, "c", tiny_config, seed=6).run(InlineExecutor())
+    assert snapshot(other, "c") != snapshot(inline, "c")
+
+
+def test_dask_local_cluster_gives_the_same_campaign(tmp_path, tiny_config):
+    pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+    from evolve.campaign import DaskExecutor
+
+    inline = Store(f"sqlite:///{tmp_path / 'inline.db'}")
+    Campaign.create(inline, "c", tiny_config, seed=9).run()
+    dask = Store(f"sqlite:///{tmp_path / 'dask.db'}")
+    Campaign.create(dask, "c", tiny_config, seed=9).run(DaskExecutor(workers=2), poll=0.2)
+    assert snapshot(inline, "c") == snapshot(dask, "c")
+    workers = {e.worker.split(":")[0] for m in dask.members("c")
+               for e in dask.evaluations(m.genome_hash)}
+    assert workers == {"dask"}
+
+
+def test_failing_candidates_are_recorded_and_the_campaign_goes_on(store, tiny_config,
+                                                                  monkeypatch):
+    import evolve.evaluation
+    from genome import seeds
+
+    real_evaluate = evolve.evaluation.evaluate
+    doomed = seeds.get("rnn").hash
+
+    def flaky(genome, protocol, seed=0, data_dir=None):
+        if genome.hash == doomed:
+            result = real_evaluate(genome, protocol.replace(train_steps=1), seed, data_dir)
+            return type(result)(status=Status.DIVERGED, task=result.task,
+                                metric=result.metric, higher_is_better=True, value=0.0,
+                                error="loss became nan at training step 1")
+        return real_evaluate(genome, protocol, seed, data_dir)
+
+    monkeypatch.setattr(evolve.evaluation, "evaluate", flaky)
+    summary = Campaign.create(store, "flaky", tiny_config, seed=1).run()
+    assert summary.status == "finished" and summary.candidates == 6
+    assert summary.failures == 1
+    rnn = next(m for m in store.members("flaky") if m.genome_hash == doomed)
+    assert rnn.score == 0.0
+    [evaluation] = store.evaluations(rnn.genome_hash)
+    assert evaluation.status is EvaluationStatus.DIVERGED
+    assert "loss became nan" in evaluation.error
+
+
+def test_reference_failure_stops_with_a_clear_message(store):
+    config = load_config("smoke", **{**TINY, "tasks": [
+        {"task": "memorization", "preset": "smoke",
+         "overrides": {"train_steps": 5, "units": 8, "max_params": 10}}]})
+    with pytest.raises(CampaignError, match="reference cell gru did not finish on memorization"):
+        Campaign.create(store, "doomed", config).run()
+    assert store.campaign("doomed").status.value == "stopped"
+
+
+def test_open_keeps_the_stored_config_and_may_raise_the_budget(store, tiny_config):
+    Campaign.create(store, "grow", tiny_config, seed=2).run()
+    resumed = Campaign.open(store, "grow", budget=9)
+    assert resumed.config.budget == 9 and resumed.seed == 2
+    summary = resumed.run()
+    assert summary.candidates == 9
+    assert Campaign.open(store, "grow").config.budget == 9
+
+
+def _wait_for(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("condition not reached in time")
+
+
+def test_kill_minus_nine_and_resume(tmp_path, tiny_config):
+    """Kill the campaign and its workers mid-run; the resumed run ends as an uninterrupted one."""
+    config_file = tmp_path / "campaign.toml"
+    config_file.write_text(
+        'strategy = "regularized"\nbudget = 9\nbatch = 3\nstale_after = 2.0\n'
+        'initial = ["rnn", "gru", "mingru"]\n'
+        '[search]\npopulation = 3\ntournament = 2\ntop = 3\n'
+        '[tasks.memorization]\npreset = "smoke"\n'
+        'overrides = { train_steps = 15, units = 8, valid_sequences = 32, '
+        'test_sequences = 32 }\n')
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    command = [sys.executable, "-m", "evolve.cli", "run", "--config", str(config_file),
+               "--campaign", "k", "--db", url, "--workers", "1", "--seed", "4",
+               "--no-progress"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, cwd=Path(__file__).parents[3])
+    observer = Store(url)
+    try:
+        _wait_for(lambda: _scored(observer, url) >= 3, timeout=180)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers, at once
+        process.wait()
+    before = {m.genome_hash: m.score for m in observer.members("k") if m.score is not None}
+    assert 3 <= len(before) < 9
+
+    resumed = subprocess.run([sys.executable, "-m", "evolve.cli", "run", "--campaign", "k",
+                              "--db", url, "--workers", "1", "--no-progress"],
+                             capture_output=True, text=True, timeout=300,
+                             cwd=Path(__file__).parents[3])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming campaign 'k'" in resumed.stderr
+    after = {m.genome_hash: m.score for m in observer.members("k")}
+    assert len(after) == 9 and all(score is not None for score in after.values())
+    for genome_hash, score in before.items():  # finished work was kept as it was
+        assert after[genome_hash] == score
+
+    # The same campaign, never interrupted, in one go.
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    config = load_config("smoke", config_file)
+    Campaign.create(fresh, "k", config, seed=4).run()
+    assert snapshot(fresh, "k") == snapshot(observer, "k")
+
+
+def _scored(store: Store, url: str) -> int:
+    try:
+        return sum(1 for m in store.members("k") if m.score is not None)
+    except Exception:  # the campaign row may not exist yet
+        return 0

@@ -1,0 +1,66 @@
+import pytest
+
+from evolve.campaign import PRESETS, CampaignConfig, ConfigError, load_config
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_presets_are_valid_and_round_trip(preset):
+    config = load_config(preset)
+    assert CampaignConfig.from_dict(config.to_dict()) == config
+    assert config.protocols()
+    assert config.initial_seeds()
+
+
+def test_toml_file_overrides_the_preset(tmp_path):
+    path = tmp_path / "campaign.toml"
+    path.write_text(
+        'strategy = "nsga2"\nbudget = 12\n'
+        '[search]\npopulation = 6\n'
+        '[tasks.memorization]\npreset = "smoke"\nscreen = true\nthreshold = 0.8\n'
+        '[tasks.xml]\npreset = "smoke"\noverrides = { units = 8 }\n')
+    config = load_config("quick", path)
+    assert config.strategy == "nsga2" and config.budget == 12
+    assert config.search.population == 6
+    assert [t.task for t in config.tasks] == ["memorization", "xml"]
+    assert config.tasks[0].screen and config.tasks[0].threshold == 0.8
+    assert config.protocols()["xml"].units == 8
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('strategy = "annealing"', "strategy 'annealing' unknown"),
+    ("budget = 0", "budget must be a positive integer"),
+    ("populaton = 3", "unknown campaign key.*populaton"),
+    ("[search]\npopulaton = 3", r"search: unknown key\(s\) populaton"),
+    ('[tasks.copy]\npreset = "smoke"', "tasks.copy: task 'copy' unknown"),
+    ('[tasks.memorization]\noverrides = { units = -1 }', "units must be a positive integer"),
+    ('initial = ["lstn"]', r"initial: unknown seed\(s\) \['lstn'\]"),
+    ('reference = "gruu"', "reference 'gruu' is not a seed"),
+    ("budget = [", "is not valid TOML"),
+])
+def test_bad_config_names_the_file_and_key(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config("smoke", path)
+    assert str(path) in str(caught.value)
+
+
+def test_unknown_preset_and_missing_file():
+    with pytest.raises(ConfigError, match="unknown preset 'huge'"):
+        load_config("huge")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config("smoke", "/nonexistent/campaign.toml")
+
+
+def test_square_input_seeds_are_dropped_when_the_embedding_differs():
+    config = load_config("quick", tasks=[{"task": "memorization", "preset": "smoke",
+                                          "overrides": {"embedding": 7}}])
+    assert not config.allow_square_input
+    assert "mut1" not in config.initial_seeds() and "gru" in config.initial_seeds()
+
+
+def test_training_seeds_follow_the_campaign_seed():
+    config = load_config("smoke", training_seeds=3)
+    assert config.training_seed_values(1) == config.training_seed_values(1)
+    assert config.training_seed_values(1) != config.training_seed_values(2)
+    assert len(set(config.training_seed_values(1))) == 3
