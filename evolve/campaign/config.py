@@ -230,7 +230,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         ],
         "initial": ["rnn", "gru", "lstm", "lstm_b", "np", "cifg", "mut1", "mut2", "mut3",
                     "mgu", "ugrnn", "mingru"],
-        "budget": 36,
+        "budget": 100,
         "batch": 8,
     },
     "ptb": {

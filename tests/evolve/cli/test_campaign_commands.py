@@ -41,7 +41,7 @@ def test_run_prints_a_summary(campaign_db, capsys):
 
 
 def test_resume_refuses_to_change_the_stored_configuration(campaign_db, capsys):
-    url, directory = campaign_db
+    url, _ = campaign_db
     assert main(["run", "--campaign", "tiny", "--db", url, "--strategy", "random"]) == 2
     assert "--strategy cannot change it" in capsys.readouterr().err
 
