@@ -240,7 +240,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             {"task": "memorization", "preset": "quick", "screen": True, "threshold": 0.5},
             {"task": "ptb-char", "preset": "ptb"},
         ],
-        "initial": ["rnn", "gru", "lstm_b", "mut1", "mgu", "mingru"],
+        "initial": ["rnn", "gru", "lstm", "lstm_b", "mut1", "mgu", "mingru"],
         "budget": 24,
         "batch": 6,
     },

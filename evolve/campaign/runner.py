@@ -121,11 +121,13 @@ class Campaign:
             poll: seconds between looks at the database while workers run.
         """
         started = time.monotonic()
+        options = options or WorkerOptions()
+        self._check_data(options.data_dir)
         self.executor = executor or InlineExecutor()
         self.progress = progress or Progress(enabled=False)
         self.poll = poll
         self.store.set_campaign_status(self.name, CampaignStatus.RUNNING)
-        self.executor.start(self.store, self.name, options or WorkerOptions())
+        self.executor.start(self.store, self.name, options)
         status = CampaignStatus.FINISHED
         try:
             self._reference_results()
@@ -134,10 +136,10 @@ class Campaign:
                 if generation is None:
                     break
                 self._complete(generation)
-        except KeyboardInterrupt:
-            status = CampaignStatus.STOPPED
+        except CampaignError:
+            status = CampaignStatus.FAILED
             raise
-        except BaseException:
+        except BaseException:  # interrupted, or an error outside any candidate: resumable
             status = CampaignStatus.STOPPED
             raise
         finally:
@@ -146,6 +148,18 @@ class Campaign:
             self.executor.stop()
             self.progress.close()
         return self.summary(time.monotonic() - started)
+
+    def _check_data(self, data_dir: str | None) -> None:
+        """Fail before any work if a task's data cannot be read (Penn Treebank)."""
+        from evolve.evaluation import task_for
+        from evolve.tasks import DataError
+
+        for name, protocol in self.protocols.items():
+            if protocol.task.startswith("ptb"):
+                try:
+                    task_for(protocol, data_dir)
+                except DataError as error:
+                    raise CampaignError(f"task {name}: {error}") from None
 
     # -- generations -----------------------------------------------------------------------
 

@@ -97,9 +97,14 @@ def run_claimed(store: Store, record: EvaluationRecord, protocol: EvaluationProt
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{record.id}", daemon=True)
     thread.start()
+    from evolve.tasks import DataError
+
     try:
         genome = store.genome(record.genome_hash).genome
         result = evaluate(genome, protocol, seed=record.seed, data_dir=options.data_dir)
+    except DataError as error:  # no fault of the candidate, but nothing to run on here
+        store.finish(record.id, "failed", worker=worker, error=f"data: {error}")
+        return
     finally:
         stop.set()
     # Taken back after missed heartbeats and finished elsewhere: that result stands.

@@ -94,7 +94,7 @@ def test_reference_failure_stops_with_a_clear_message(store):
          "overrides": {"train_steps": 5, "units": 8, "max_params": 10}}]})
     with pytest.raises(CampaignError, match="reference cell gru did not finish on memorization"):
         Campaign.create(store, "doomed", config).run()
-    assert store.campaign("doomed").status.value == "stopped"
+    assert store.campaign("doomed").status.value == "failed"
 
 
 def test_open_keeps_the_stored_config_and_may_raise_the_budget(store, tiny_config):
@@ -163,3 +163,13 @@ def _scored(store: Store, url: str) -> int:
         return sum(1 for m in store.members("k") if m.score is not None)
     except Exception:  # the campaign row may not exist yet
         return 0
+
+
+def test_missing_penn_treebank_stops_before_any_work(store, tmp_path):
+    from evolve.campaign import WorkerOptions
+
+    config = load_config("ptb")
+    campaign = Campaign.create(store, "ptb", config)
+    with pytest.raises(CampaignError, match=r"task ptb-char: Penn Treebank file missing"):
+        campaign.run(options=WorkerOptions(data_dir=str(tmp_path / "nowhere")))
+    assert store.evaluation_counts(campaign="ptb")[EvaluationStatus.PENDING] == 0
