@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from evolve.cli._common import positive_int
 from evolve.cli._table import render_table
 from genome import GenomeError, seeds
 
@@ -16,22 +17,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "one seed in notation, LaTeX and JSON.",
     )
     parser.add_argument("name", nargs="?", help="a seed to show in full (e.g. gru)")
-    parser.add_argument("--units", type=_positive, default=128,
+    parser.add_argument("--units", type=positive_int, default=128,
                         help="hidden width H for parameter counts (default 128)")
-    parser.add_argument("--input-dim", type=_positive, default=None,
+    parser.add_argument("--input-dim", type=positive_int, default=None,
                         help="input width D for parameter counts (default: equal to --units)")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.set_defaults(handler=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _params(name: str, input_dim: int, units: int) -> int | None:
