@@ -282,9 +282,14 @@ def _parse_expression(line: _Line) -> _Ast:
                 apply(entry)
             return output[0]
         else:
+            previous = tokens[position - 1]
+            hint = ""
+            if previous.kind == "name" and token.kind in ("name", "number"):
+                hint = (f"; if {previous.text} was meant as a matrix, only W, U and R multiply "
+                        f"(W x, U h)")
             raise _fail(line, token,
-                        f"expected an operator (+, -, *), ')' or the end of the line, "
-                        f"found {token.text!r}")
+                        f"expected an operator (+, -, *), ')' or the end of the line after "
+                        f"{previous.text!r}, found {token.text!r}{hint}")
         position += 1
 
 

@@ -99,10 +99,19 @@ class CampaignConfig:
         if len(set(names)) != len(names):
             raise ConfigError(f"tasks: each task may appear once, got {names}")
         for spec in self.tasks:
+            where = f"tasks.{spec.task}"
+            if not isinstance(spec.overrides, dict):
+                raise ConfigError(f"{where}.overrides must be a table, got {spec.overrides!r}")
+            if not isinstance(spec.screen, bool):
+                raise ConfigError(f"{where}.screen must be true or false, got {spec.screen!r}")
+            for name in ("threshold", "weight"):
+                value = getattr(spec, name)
+                if not _number(value) or value < 0:
+                    raise ConfigError(f"{where}.{name} must be a number >= 0, got {value!r}")
             try:
                 spec.protocol()
             except ProtocolError as error:
-                raise ConfigError(f"tasks.{spec.task}: {error}") from None
+                raise ConfigError(f"{where}: {error}") from None
         if self.reference not in seeds.names():
             raise ConfigError(f"reference {self.reference!r} is not a seed; the seeds are "
                               f"{', '.join(seeds.names())}")
@@ -117,19 +126,25 @@ class CampaignConfig:
             if unknown or not self.initial:
                 raise ConfigError(f"initial: unknown seed(s) {unknown}; the seeds are "
                                   f"{', '.join(seeds.names())}")
-        for name in ("budget", "batch", "training_seeds", "max_attempts"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if self.stale_after <= 0:
+        _integers(self, "", {"budget": (1, 10**7), "batch": (1, 10**5),
+                             "training_seeds": (1, 100), "max_attempts": (1, 100)})
+        if not _number(self.stale_after) or self.stale_after <= 0:
             raise ConfigError(f"stale_after must be positive seconds, got {self.stale_after!r}")
+        _integers(self.limits, "limits.", {"max_height": (1, 64), "max_slot_size": (1, 10_000),
+                                           "max_slots": (1, 64), "max_states": (1, 64)})
         unknown = sorted(set(self.operator_weights) - set(DEFAULT_WEIGHTS))
         if unknown:
             raise ConfigError(f"operator_weights: unknown operator(s) {', '.join(unknown)}; "
                               f"the operators are {', '.join(DEFAULT_WEIGHTS)}")
-        search = self.search
-        if search.population < 2 or search.tournament < 1 or search.top < 1:
-            raise ConfigError("search: population must be >= 2, tournament and top >= 1")
+        if not all(_number(w) and w >= 0 for w in self.operator_weights.values()):
+            raise ConfigError(f"operator_weights must be numbers >= 0, got "
+                              f"{self.operator_weights!r}")
+        _integers(self.search, "search.", {
+            "population": (2, 10**6), "tournament": (1, 10**6), "top": (1, 10**6),
+            "random_height": (0, 8), "random_intermediates": (0, 8), "random_states": (0, 8)})
+        rate = self.search.crossover_rate
+        if not _number(rate) or not 0 <= rate <= 1:
+            raise ConfigError(f"search.crossover_rate must be between 0 and 1, got {rate!r}")
 
     # -- derived values --------------------------------------------------------------------
 
@@ -194,6 +209,18 @@ class CampaignConfig:
 
     def replace(self, **changes: Any) -> CampaignConfig:
         return CampaignConfig.from_dict({**self.to_dict(), **changes})
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _integers(holder: Any, prefix: str, bounds: dict[str, tuple[int, int]]) -> None:
+    for name, (low, high) in bounds.items():
+        value = getattr(holder, name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"{prefix}{name} must be an integer from {low} to {high:,}, "
+                              f"got {value!r}")
 
 
 def _build(cls, value: Any, where: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import multiprocessing
 import os
+import signal
 import sys
 import time
 
@@ -62,6 +63,9 @@ class InlineExecutor(Executor):
 
 
 def _local_worker(store: Store, campaign: str, options: WorkerOptions, parent: int) -> None:
+    # Ctrl-C reaches the whole process group; the campaign process handles it and the
+    # workers stop when it marks the campaign stopped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_loop(store, campaign, options, parent_pid=parent)
 
 

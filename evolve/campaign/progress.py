@@ -25,7 +25,9 @@ class Progress:
         self.width = 0
 
     def update(self, *, done: int, total: int, members: int, budget: int, best: float | None,
-               duplicates: int, failures: int, generation: int, force: bool = False) -> None:
+               duplicates: int, failures: int, generation: int, new: int | None = None,
+               force: bool = False) -> None:
+        """Redraw; ``new`` counts the evaluations finished since this run began (the rate)."""
         if not self.enabled:
             return
         now = time.monotonic()
@@ -37,7 +39,8 @@ class Progress:
         bar = "#" * filled + "-" * (20 - filled)
         best_text = "-" if best is None else f"{best:.3f}"
         line = (f"[{bar}] {members}/{budget} candidates | gen {generation} | evals "
-                f"{done}/{total} | best {best_text} | {done / minutes:.1f} evals/min | "
+                f"{done}/{total} | best {best_text} | "
+                f"{(done if new is None else new) / minutes:.1f} evals/min | "
                 f"dups {duplicates} | failures {failures}")
         if self.tty:
             padding = " " * max(0, self.width - len(line))

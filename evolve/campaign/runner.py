@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import time
@@ -127,9 +128,10 @@ class Campaign:
         self.progress = progress or Progress(enabled=False)
         self.poll = poll
         self.store.set_campaign_status(self.name, CampaignStatus.RUNNING)
-        self.executor.start(self.store, self.name, options)
         status = CampaignStatus.FINISHED
+        self._done_at_start = self._finished_count()
         try:
+            self.executor.start(self.store, self.name, options)
             self._reference_results()
             while True:
                 generation = self._next_generation()
@@ -145,7 +147,8 @@ class Campaign:
         finally:
             self._save_stats()
             self.store.set_campaign_status(self.name, status)
-            self.executor.stop()
+            with contextlib.suppress(Exception):  # never hide the error that got us here
+                self.executor.stop()
             self.progress.close()
         return self.summary(time.monotonic() - started)
 
@@ -370,22 +373,31 @@ class Campaign:
     def _save_stats(self) -> None:
         self.store.update_campaign_stats(self.name, dict(self.stats))
 
+    def _counts(self) -> dict:
+        """This campaign's evaluations by status, under its own protocols only."""
+        return self.store.evaluation_counts(
+            campaign=self.name, protocols=[p.hash for p in self.protocols.values()])
+
+    def _finished_count(self) -> int:
+        return sum(n for status, n in self._counts().items() if status.final)
+
     def _show(self, force: bool = False) -> None:
-        counts = self.store.evaluation_counts(campaign=self.name)
+        counts = self._counts()
         done = sum(counts[s] for s in counts if s.final)
         total = sum(counts.values())
         failures = sum(counts[s] for s in _FAILURES)
         members = self._members()
         scored = [m.score for m in members if m.score is not None]
         duplicates = sum(v for k, v in self.stats.items() if k.startswith("duplicate:"))
-        self.progress.update(done=done, total=total, members=len(members),
+        self.progress.update(done=done, total=total, new=done - self._done_at_start,
+                             members=len(members),
                              budget=self.config.budget, best=max(scored) if scored else None,
                              duplicates=duplicates, failures=failures,
                              generation=max((m.generation for m in members), default=0),
                              force=force)
 
     def summary(self, seconds: float = 0.0) -> CampaignSummary:
-        counts = self.store.evaluation_counts(campaign=self.name)
+        counts = self._counts()
         record = self.store.campaign(self.name)
         best = []
         for row in self.store.best(campaign=self.name, k=5):

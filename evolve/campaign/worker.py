@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 
@@ -97,13 +98,13 @@ def run_claimed(store: Store, record: EvaluationRecord, protocol: EvaluationProt
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{record.id}", daemon=True)
     thread.start()
-    from evolve.tasks import DataError
-
     try:
         genome = store.genome(record.genome_hash).genome
         result = evaluate(genome, protocol, seed=record.seed, data_dir=options.data_dir)
-    except DataError as error:  # no fault of the candidate, but nothing to run on here
-        store.finish(record.id, "failed", worker=worker, error=f"data: {error}")
+    except Exception as error:  # a task or data problem: record it, keep serving
+        summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+        with contextlib.suppress(AlreadyFinishedError, LeaseLostError):
+            store.finish(record.id, "failed", worker=worker, error=summary[:4000])
         return
     finally:
         stop.set()

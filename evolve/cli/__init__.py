@@ -26,24 +26,42 @@ def _parser() -> argparse.ArgumentParser:
     _seeds.add_parser(subparsers)
     _eval.add_parser(subparsers)
     _db.add_parser(subparsers)
+    _remember_subparsers(parser)
     return parser
 
 
+def _remember_subparsers(parser: argparse.ArgumentParser) -> None:
+    """Let each subcommand's namespace know its own parser (for its usage in errors)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.set_defaults(subparser=child)
+                _remember_subparsers(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``evolve`` command; returns the exit status."""
+    """Run the ``evolve`` command; returns the exit status.
+
+    0: success; 1: the command failed (a one-line message says why); 2: the
+    command line itself is wrong (usage); 130: interrupted.
+    """
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    if extra:  # report unknown options against the subcommand, with its usage
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     from evolve.cli._common import CliError
+    from evolve.store import StoreError
 
     try:
         return handler(args)
-    except CliError as error:
-        print(f"evolve {args.command}: {error}", file=sys.stderr)
-        return 2
+    except (CliError, StoreError, OSError, ValueError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"evolve {args.command}: {message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

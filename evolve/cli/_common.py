@@ -25,7 +25,10 @@ def positive_int(text: str) -> int:
 
 
 def read_genome(text: str, store=None) -> Genome:
-    """A genome from a seed name, notation, ``@file`` or (with a store) a stored id or hash."""
+    """A genome from notation, ``@file``, a seed name or (with a store) a stored id or hash.
+
+    Every command that takes a genome reads it here, so they all accept the same.
+    """
     if text.startswith("@"):
         path = Path(text[1:])
         try:
@@ -44,13 +47,16 @@ def read_genome(text: str, store=None) -> Genome:
     if text in seeds.names():
         return seeds.get(text)
     if store is not None:
+        from evolve.store import StoreError
+
+        key: int | str = int(text) if text.isdigit() and len(text) < 10 else text
         try:
-            return store.genome(text).genome
-        except (KeyError, LookupError, ValueError) as error:
+            return store.genome(key).genome
+        except (KeyError, LookupError, StoreError) as error:
             message = error.args[0] if error.args else str(error)
-            raise CliError(f"{text!r} is not a seed and not a stored genome: {message}") from None
+            raise CliError(f"{text!r} is not a seed, and not a stored genome: {message}") from None
     raise CliError(f"{text!r} is neither a seed ({', '.join(seeds.names())}), genome notation "
-                   f"(h' = ...) nor @FILE")
+                   f"(h' = ...) nor @FILE; for a stored genome's id or hash, give --db")
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:

@@ -18,7 +18,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train a genome (a seed name, notation in quotes, or @FILE) on a task and "
                     "print its metrics, parameter count and time.",
     )
-    parser.add_argument("genome", help="seed name, genome notation, or @FILE")
+    parser.add_argument("genome", help="seed name, genome notation, @FILE, or (with --db) a "
+                                       "stored genome's id, hash or hash prefix")
+    parser.add_argument("--db", help="database to look a stored genome up in")
     parser.add_argument("--task", required=True, choices=TASK_NAMES)
     parser.add_argument("--preset", default="quick", choices=PRESETS,
                         help="protocol preset (default quick)")
@@ -36,7 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from evolve.evaluation import ProtocolError, evaluate, preset_protocol
     from evolve.tasks import DataError
 
-    genome = read_genome(args.genome)
+    store = None
+    if args.db:
+        from evolve.cli._run import open_store
+
+        store = open_store(args.db, create=False)
+    genome = read_genome(args.genome, store)
     try:
         protocol = preset_protocol(args.task, args.preset, **parse_assignments(args.set))
     except ProtocolError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from evolve.cli._common import CliError, positive_int, read_genome
 from evolve.cli._run import open_store
@@ -17,7 +18,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=run_status)
 
-    best = subparsers.add_parser("best", help="the best genomes found")
+    best = subparsers.add_parser(
+        "best", help="the best genomes found",
+        description="Rank a campaign's members by their combined score (relative to the "
+                    "campaign's reference cell), or every stored evaluation of one task by "
+                    "that task's headline metric. Without --campaign or --task: the only "
+                    "campaign in the database.")
     best.add_argument("--db", help="database URL")
     best.add_argument("--campaign", help="rank this campaign's members by combined score")
     best.add_argument("--task", help="rank evaluations of this task by its headline metric")
@@ -26,7 +32,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     best.set_defaults(handler=run_best)
 
     show = subparsers.add_parser("show", help="one genome: equations, scores, lineage")
-    show.add_argument("genome", help="a stored genome's id, hash or hash prefix (or a seed)")
+    show.add_argument("genome", help="a stored genome: id, hash or hash prefix, seed name, "
+                                     "notation or @FILE")
     show.add_argument("--db", help="database URL")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=run_show)
@@ -45,6 +52,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                              "the quick preset), and save the trained model")
     export.add_argument("--campaign", help="campaign whose protocol --train uses")
     export.add_argument("--data-dir", help="Penn Treebank directory (PTB tasks)")
+    export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(handler=run_export)
 
 
@@ -57,10 +65,14 @@ def _number(value, digits: int = 3) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    from evolve.evaluation import EvaluationProtocol
+
+    store = open_store(args.db, create=False)
     records = []
     for campaign in store.campaigns():
-        counts = store.evaluation_counts(campaign=campaign.name)
+        protocols = [EvaluationProtocol.from_dict(p).hash
+                     for p in campaign.config.get("protocols", {}).values()]
+        counts = store.evaluation_counts(campaign=campaign.name, protocols=protocols)
         members = store.members(campaign.name)
         scores = [m.score for m in members if m.score is not None]
         config = campaign.config.get("campaign", {})
@@ -95,10 +107,20 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_best(args: argparse.Namespace) -> int:
     from evolve.store import NotFoundError
+    from evolve.tasks import TASK_NAMES
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=False)
+    if args.task is not None and args.task not in TASK_NAMES:
+        raise CliError(f"unknown task {args.task!r}; the tasks are {', '.join(TASK_NAMES)}")
+    campaign = args.campaign
+    if campaign is None and args.task is None:
+        names = [c.name for c in store.campaigns()]
+        if len(names) != 1:
+            raise CliError("give --campaign NAME (scores are relative within a campaign) or "
+                           "--task TASK; the campaigns are: " + (", ".join(names) or "none"))
+        campaign = names[0]
     try:
-        ranked = store.best(campaign=args.campaign, task=args.task, k=args.k)
+        ranked = store.best(campaign=campaign, task=args.task, k=args.k)
     except NotFoundError as error:
         raise CliError(str(error)) from None
     records = []
@@ -116,7 +138,8 @@ def run_best(args: argparse.Namespace) -> int:
         print(json.dumps(records, indent=2))
         return 0
     if not records:
-        print("nothing scored yet")
+        print(f"nothing scored yet{f' on {args.task}' if args.task else ''}"
+              f"{f' in campaign {campaign}' if campaign else ''}")
         return 0
     if args.task:
         headers = ["rank", records[0].get("metric") or "value", "params", "genome", "equations"]
@@ -127,20 +150,21 @@ def run_best(args: argparse.Namespace) -> int:
         rows = [[r["rank"], _number(r["score"]), r["hash"][:12], r["genome"]] for r in records]
     print(render_table(headers, rows, align_right=(0, 1, 2) if args.task else (0, 1)))
     if not args.task:
-        print("score: the campaign's combined score relative to its reference cell "
-              "(1.0 = as good)" if args.campaign else "score: best stored evaluation score")
+        print(f"score: campaign {campaign}'s combined score relative to its reference cell "
+              f"(1.0 = as good)")
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from evolve.store import NotFoundError, StoreError
+    from evolve.store import NotFoundError
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=False)
+    wanted = read_genome(args.genome, store)
     try:
-        record = store.genome(args.genome)
-    except (NotFoundError, KeyError, LookupError, StoreError) as error:
-        message = error.args[0] if error.args else str(error)
-        raise CliError(message) from None
+        record = store.genome(wanted.hash)
+    except NotFoundError:
+        raise CliError(f"{args.genome!r} is a valid genome but not stored in this database "
+                       f"(hash {wanted.hash[:12]})") from None
     genome = record.genome
     lineage = store.lineage(record.hash)
     evaluations = store.evaluations(record.hash)
@@ -186,21 +210,31 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    store = None
-    if args.db or not ("=" in args.genome or args.genome.startswith("@")):
-        try:
-            store = open_store(args.db)
-        except CliError:
-            store = None
-    genome = read_genome(args.genome, store)
     from evolve.evaluation.export import export_model
 
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CliError(f"cannot write {out}: directory {out.parent} does not exist")
+    store = None
+    if args.db or args.campaign or not _self_contained(args.genome):
+        store = open_store(args.db, create=False)
+    genome = read_genome(args.genome, store)
     try:
-        path, summary = export_model(genome, args.out, units=args.units,
+        path, summary = export_model(genome, out, units=args.units,
                                      input_dim=args.input_dim, train_task=args.train,
                                      campaign=args.campaign, store=store,
                                      data_dir=args.data_dir)
     except (ValueError, RuntimeError) as error:
         raise CliError(str(error)) from None
-    print(f"wrote {path}: {summary}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"path": str(path), "hash": genome.hash, "summary": summary}))
+    else:
+        print(f"wrote {path}: {summary}", file=sys.stderr)
     return 0
+
+
+def _self_contained(text: str) -> bool:
+    """Whether a genome argument needs no database (notation, a file, a seed name)."""
+    from genome import seeds
+
+    return "=" in text or text.startswith("@") or text in seeds.names()

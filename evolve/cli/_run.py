@@ -54,11 +54,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     worker.set_defaults(handler=run_worker)
 
 
-def open_store(url: str | None):
+def open_store(url: str | None, create: bool = True):
+    """The store at ``url``; read-only commands pass ``create=False`` (no new database)."""
     from evolve.store import SchemaOutOfDate, Store, StoreError
 
     try:
-        return Store(url)
+        return Store(url, create=create)
     except SchemaOutOfDate as error:
         raise CliError(str(error)) from None
     except StoreError as error:
@@ -77,25 +78,31 @@ def run(args: argparse.Namespace) -> int:
     )
     from evolve.store import NotFoundError
 
+    name = args.campaign if args.campaign is not None else (args.preset or "quick")
+    _check_run_arguments(args, name)
     store = open_store(args.db)
-    name = args.campaign or (args.preset or "quick")
     try:
         existing = store.campaign(name)
     except NotFoundError:
         existing = None
     try:
         if existing is not None:
-            conflicting = [flag for flag, value in (("--preset", args.preset),
-                                                    ("--config", args.config),
-                                                    ("--strategy", args.strategy),
-                                                    ("--seed", args.seed)) if value is not None]
+            stored = existing.config.get("campaign", {})
+            conflicting = [flag for flag, value, same in (
+                ("--preset", args.preset, False), ("--config", args.config, False),
+                ("--strategy", args.strategy, args.strategy == stored.get("strategy")),
+                ("--seed", args.seed, args.seed == existing.seed),
+            ) if value is not None and not same]
             if conflicting:
                 raise CliError(f"campaign {name!r} exists and its configuration is stored with "
                                f"it; {', '.join(conflicting)} cannot change it. Resume with "
                                f"`evolve run --campaign {name}` (only --budget may change) or "
                                f"pick a new --campaign name")
-            campaign = Campaign.open(store, name, budget=args.budget)
             members = len(store.members(name))
+            if args.budget is not None and args.budget < members:
+                raise CliError(f"--budget {args.budget} is below the {members} candidates campaign "
+                               f"{name!r} already has")
+            campaign = Campaign.open(store, name, budget=args.budget)
             if members >= campaign.config.budget and existing.status.value == "finished":
                 print(f"campaign {name!r} is finished ({members}/{campaign.config.budget} "
                       f"candidates); raise --budget to continue it, or start another with "
@@ -114,13 +121,23 @@ def run(args: argparse.Namespace) -> int:
         executor = make_executor(args.executor, args.workers, args.scheduler)
         options = WorkerOptions(data_dir=args.data_dir)
         summary = campaign.run(executor, options, Progress(enabled=not args.no_progress))
-    except (ConfigError, CampaignError, RuntimeError) as error:
+    except (ConfigError, CampaignError, RuntimeError, OSError) as error:
         raise CliError(str(error)) from None
     except KeyboardInterrupt:
         print(f"\nstopped; resume with `evolve run --campaign {name}`", file=sys.stderr)
         return 130
     _print_summary(summary, args.json)
     return 0
+
+
+def _check_run_arguments(args: argparse.Namespace, name: str) -> None:
+    if not name.strip() or len(name) > 100 or not name.isprintable():
+        raise CliError("a campaign name is 1 to 100 printable characters, got "
+                       f"{name[:40]!r}{'...' if len(name) > 40 else ''}")
+    if args.scheduler and args.executor != "dask":
+        raise CliError("--scheduler is for the Dask executor: add --executor dask")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CliError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
 
 
 def _print_summary(summary, as_json: bool) -> None:
@@ -148,7 +165,9 @@ def run_worker(args: argparse.Namespace) -> int:
     from evolve.campaign import WorkerOptions, worker_loop
     from evolve.store import CampaignStatus
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=False)
+    if args.campaign:
+        store.campaign(args.campaign)  # an unknown name is an error, not an idle worker
     options = WorkerOptions(data_dir=args.data_dir, threads=args.threads or 0)
     total = 0
     try:

@@ -29,9 +29,14 @@ def task_for(protocol: EvaluationProtocol, data_dir: str | None = None) -> Task:
     return _task(protocol.task, json.dumps(protocol.task_params, sort_keys=True), data_dir)
 
 
+#: Most training sequences generated; longer trainings go round them again.
+TRAIN_POOL = 65_536
+
+
 @functools.lru_cache(maxsize=16)
 def _data(protocol_hash: str, task: Task, protocol: EvaluationProtocol) -> dict[str, Split]:
-    train = task.split("train", protocol.data_seed, protocol.train_steps * protocol.batch_size)
+    count = min(protocol.train_steps * protocol.batch_size, TRAIN_POOL)
+    train = task.split("train", protocol.data_seed, count)
     valid = task.split("valid", protocol.data_seed, protocol.valid_sequences)
     test = task.split("test", protocol.data_seed, protocol.test_sequences)
     return {"train": train, "valid": valid, "test": test}

@@ -55,6 +55,12 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
         return out, (f"untrained; input (batch, steps, {width}) -> (batch, steps, {units}); "
                      f"{model.count_params():,} parameters")
     protocol = _protocol(train_task, campaign, store)
+    if campaign is not None:  # the campaign's own training seed, so numbers match its table
+        from evolve.campaign.config import CampaignConfig
+
+        record = store.campaign(campaign)
+        seed = CampaignConfig.from_dict(record.config["campaign"]).training_seed_values(
+            record.seed)[0]
     task = task_for(protocol, data_dir)
     setting = protocol.settings[0]
     started = time.monotonic()
@@ -67,4 +73,4 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
     metric = task.metric.name
     value = outcome.test.get(metric, math.nan)
     return out, (f"trained on {train_task} ({protocol.train_steps} steps, units "
-                 f"{protocol.units}); test {metric} {value:.4f}")
+                 f"{protocol.units}, seed {seed}); test {metric} {value:.4f}")

@@ -70,26 +70,43 @@ class EvaluationProtocol:
     max_params: int = 5_000_000
 
     def __post_init__(self) -> None:
+        if not isinstance(self.task_params, dict):
+            raise ProtocolError(f"task_params must be a table of names and values, got "
+                                f"{self.task_params!r}")
         object.__setattr__(self, "task_params", dict(self.task_params))
-        object.__setattr__(self, "learning_rates", tuple(float(v) for v in self.learning_rates))
-        object.__setattr__(self, "init_scales", tuple(float(v) for v in self.init_scales))
+        for name in ("learning_rates", "init_scales"):
+            object.__setattr__(self, name, _numbers(name, getattr(self, name)))
+        for name in ("time_budget", "clip_norm"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ProtocolError(f"{name} must be a number, got {value!r}")
         self._check()
 
     def _check(self) -> None:
-        from evolve.tasks import TASK_NAMES
+        from evolve.tasks import TASK_NAMES, check_task
 
         if self.task not in TASK_NAMES:
             raise ProtocolError(f"task {self.task!r} unknown; the tasks are "
                                 f"{', '.join(TASK_NAMES)}")
-        positive = ("units", "layers", "batch_size", "train_steps", "max_params")
-        for name in positive:
+        try:
+            check_task(self.task, self.task_params)
+        except ValueError as error:
+            raise ProtocolError(f"task_params: {error}") from None
+        # Upper bounds keep a typo from asking for terabytes.
+        bounded = {"units": 8192, "layers": 16, "batch_size": 8192, "train_steps": 10**7,
+                   "max_params": 10**10}
+        for name, high in bounded.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ProtocolError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("embedding", "valid_sequences", "test_sequences", "data_seed"):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+                raise ProtocolError(f"{name} must be an integer from 1 to {high:,}, got "
+                                    f"{value!r}")
+        bounded = {"embedding": 8192, "valid_sequences": 10**6, "test_sequences": 10**6,
+                   "data_seed": 2**32 - 1}
+        for name, high in bounded.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ProtocolError(f"{name} must be a non-negative integer, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+                raise ProtocolError(f"{name} must be an integer from 0 to {high:,}, got "
+                                    f"{value!r}")
         if not (isinstance(self.time_budget, int | float) and self.time_budget > 0):
             raise ProtocolError(f"time_budget must be positive seconds, got {self.time_budget!r}")
         for name in ("learning_rates", "init_scales"):
@@ -141,3 +158,15 @@ class EvaluationProtocol:
 
     def __hash__(self) -> int:
         return hash(self.hash)
+
+
+def _numbers(name: str, value: Any) -> tuple[float, ...]:
+    """A list field from a list or a single number (``--set learning_rates=0.01``)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    try:
+        if any(isinstance(v, bool) for v in values):
+            raise TypeError
+        return tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{name} must be a number or a list of numbers, got {value!r}"
+                            ) from None

@@ -412,12 +412,15 @@ class EvaluationMixin(StoreBase):
         return self._read(work)
 
     def evaluation_counts(self, *, campaign: CampaignKey | None = None,
-                          task: str | None = None) -> dict[EvaluationStatus, int]:
+                          task: str | None = None,
+                          protocols: Iterable[str] | None = None) -> dict[EvaluationStatus, int]:
         """How many evaluations are in each status (every status present, zeros included).
 
         Args:
             campaign: only the campaign's evaluations (asked for by it or of its members).
             task: only this task.
+            protocols: only evaluations under these protocol hashes (a campaign's own,
+                leaving out what other campaigns did with its member genomes).
 
         Returns:
             Status -> count.
@@ -427,6 +430,8 @@ class EvaluationMixin(StoreBase):
             1
         """
         task = check.text(task, "task", optional=True)
+        hashes = None if protocols is None else sorted(
+            {check.text(p, "protocol hash") for p in protocols})
 
         def work(connection: Connection) -> dict[EvaluationStatus, int]:
             query = sa.select(E.c.status, sa.func.count()).group_by(E.c.status)
@@ -434,6 +439,8 @@ class EvaluationMixin(StoreBase):
                 query = query.where(of_campaign(self._campaign_id(connection, campaign)))
             if task is not None:
                 query = query.where(E.c.task == task)
+            if hashes is not None:
+                query = query.where(E.c.protocol_hash.in_(hashes))
             counts = dict.fromkeys(EvaluationStatus, 0)
             for status, count in connection.execute(query):
                 counts[EvaluationStatus(status)] = count

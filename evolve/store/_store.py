@@ -9,9 +9,10 @@ from sqlalchemy.engine import URL, Connection
 from evolve.store._base import C, E, G, L, M
 from evolve.store._campaigns import CampaignMixin
 from evolve.store._engine import Database, mask_url
+from evolve.store._errors import NotFoundError
 from evolve.store._evaluations import EvaluationMixin
 from evolve.store._genomes import GenomeMixin
-from evolve.store._migrate import ensure_schema
+from evolve.store._migrate import current_revision, ensure_schema
 from evolve.store._ranking import RankingMixin
 
 __all__ = ["Store"]
@@ -47,9 +48,16 @@ class Store(CampaignMixin, GenomeMixin, EvaluationMixin, RankingMixin):
         'z = sigmoid(W x + U h + b)'
     """
 
-    def __init__(self, url: str | URL | None = None, *, timeout: float = 60.0):
+    def __init__(self, url: str | URL | None = None, *, timeout: float = 60.0,
+                 create: bool = True):
+        if not create:
+            _require_sqlite_file(url)
         self._db = Database(url, timeout=timeout)
         try:
+            if not create and current_revision(self._db) is None:
+                raise NotFoundError(
+                    f"{mask_url(self._db.url)} holds no evolve database; `evolve run` or "
+                    f"`evolve db upgrade --db URL` creates one")
             ensure_schema(self._db)
         except BaseException:
             self._db.dispose()
@@ -111,3 +119,17 @@ class Store(CampaignMixin, GenomeMixin, EvaluationMixin, RankingMixin):
 
         self._write(work)
 
+
+def _require_sqlite_file(url: str | URL | None) -> None:
+    """Refuse a SQLite file that does not exist, rather than create an empty one."""
+    from pathlib import Path
+
+    from evolve.store._engine import resolve_url
+
+    parsed = resolve_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    path = parsed.database or ""
+    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        raise NotFoundError(f"no database file {path}; `evolve run` or `evolve db upgrade "
+                            f"--db {mask_url(parsed)}` creates one")

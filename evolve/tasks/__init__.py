@@ -13,7 +13,7 @@ from typing import Any
 from evolve.tasks._base import SPLITS, Metric, Split, Task
 from evolve.tasks.arithmetic import Arithmetic
 from evolve.tasks.memorization import Memorization
-from evolve.tasks.ptb import DataError, PennTreebank, default_data_dir, read_text
+from evolve.tasks.ptb import DataError, PennTreebank, check_params, default_data_dir, read_text
 from evolve.tasks.xml import Xml
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Split",
     "Task",
     "Xml",
+    "check_task",
     "default_data_dir",
     "make_task",
     "read_text",
@@ -35,6 +36,32 @@ __all__ = [
 _SYNTHETIC = {"memorization": Memorization, "arithmetic": Arithmetic, "xml": Xml}
 #: Every task name ``make_task`` accepts.
 TASK_NAMES = (*_SYNTHETIC, "ptb-word", "ptb-char")
+
+
+def check_task(name: str, params: dict[str, Any]) -> None:
+    """Raise ValueError unless ``name`` and ``params`` make a task; reads no data.
+
+    Example:
+        >>> check_task("xml", {"length": 64})
+        >>> check_task("xml", {"lenght": 64})
+        Traceback (most recent call last):
+        ...
+        ValueError: bad parameter for task xml: ...
+    """
+    if not isinstance(params, dict):
+        raise ValueError(f"task parameters must be a table of names and values, got {params!r}")
+    if name in _SYNTHETIC:
+        make_task(name, **params)
+        return
+    if name in ("ptb-word", "ptb-char"):
+        allowed = {"steps", "eval_tokens", "verify"}
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise ValueError(f"bad parameter for task {name}: {', '.join(unknown)}; the "
+                             f"parameters are {', '.join(sorted(allowed))}")
+        check_params(**{k: v for k, v in params.items() if k != "verify"})
+        return
+    raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
 
 
 def make_task(name: str, data_dir: str | None = None, **params: Any) -> Task:

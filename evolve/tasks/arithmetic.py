@@ -43,9 +43,12 @@ class Arithmetic(Task):
     metric = Metric("accuracy", higher_is_better=True)
 
     def __init__(self, digits: int = 3, distractor_rate: float = 0.5):
-        if digits < 1 or not 0 <= distractor_rate <= 4:
-            raise ValueError(f"arithmetic needs digits >= 1 and 0 <= distractor_rate <= 4, "
-                             f"got digits={digits}, distractor_rate={distractor_rate}")
+        whole = isinstance(digits, int) and not isinstance(digits, bool)
+        rate_ok = isinstance(distractor_rate, int | float) and not isinstance(
+            distractor_rate, bool) and 0 <= distractor_rate <= 4
+        if not (whole and 1 <= digits <= 15 and rate_ok):
+            raise ValueError(f"arithmetic needs 1 <= digits <= 15 and 0 <= distractor_rate <= 4, "
+                             f"got digits={digits!r}, distractor_rate={distractor_rate!r}")
         self.digits = digits
         self.distractor_rate = distractor_rate
 

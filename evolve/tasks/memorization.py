@@ -9,6 +9,10 @@ from evolve.tasks._base import Metric, Split, Task
 BLANK, DELIMITER, FIRST_SYMBOL = 0, 1, 2
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class Memorization(Task):
     """Copy task, the cheap screen of Jozefowicz et al.
 
@@ -30,9 +34,10 @@ class Memorization(Task):
     metric = Metric("accuracy", higher_is_better=True)
 
     def __init__(self, length: int = 5, alphabet: int = 8):
-        if length < 1 or alphabet < 2:
-            raise ValueError(f"memorization needs length >= 1 and alphabet >= 2, got "
-                             f"length={length}, alphabet={alphabet}")
+        if not (_whole(length) and 1 <= length <= 1000 and _whole(alphabet)
+                and 2 <= alphabet <= 1000):
+            raise ValueError(f"memorization needs 1 <= length <= 1000 and 2 <= alphabet <= "
+                             f"1000, got length={length!r}, alphabet={alphabet!r}")
         self.length = length
         self.alphabet = alphabet
 

@@ -101,6 +101,16 @@ def _corpus(directory: str, level: str, verify: bool) -> tuple[dict[str, np.ndar
     return arrays, len(vocabulary)
 
 
+def check_params(level: str = "word", steps: int = 35, eval_tokens: int = 0) -> None:
+    """Raise ValueError for parameters no Penn Treebank task accepts (without reading data)."""
+    if level not in ("word", "char"):
+        raise ValueError(f"level must be 'word' or 'char', got {level!r}")
+    for name, value, low, high in (("steps", steps, 2, 10_000),
+                                   ("eval_tokens", eval_tokens, 0, 10**8)):
+        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+            raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
+
+
 class PennTreebank(Task):
     """Penn Treebank language modelling (Mikolov's 10k-word version).
 
@@ -123,10 +133,7 @@ class PennTreebank(Task):
 
     def __init__(self, level: str = "word", steps: int = 35, data_dir: str | None = None,
                  verify: bool = True, eval_tokens: int = 0):
-        if level not in ("word", "char"):
-            raise ValueError(f"level must be 'word' or 'char', got {level!r}")
-        if steps < 2:
-            raise ValueError(f"steps must be >= 2, got {steps}")
+        check_params(level=level, steps=steps, eval_tokens=eval_tokens)
         directory = Path(data_dir) if data_dir else default_data_dir()
         if directory is None:
             raise DataError("Penn Treebank not found: pass --data-dir DIR (a directory with "

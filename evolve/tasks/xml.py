@@ -41,8 +41,12 @@ class Xml(Task):
     language_model = True
 
     def __init__(self, length: int = 64, max_depth: int = 4, name_length: int = 3):
-        if length < 8 or max_depth < 1 or name_length < 1:
-            raise ValueError("xml needs length >= 8, max_depth >= 1 and name_length >= 1")
+        values = (length, max_depth, name_length)
+        if not (all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+                and 8 <= length <= 10_000 and 1 <= max_depth <= 8 and 1 <= name_length <= 8):
+            raise ValueError(f"xml needs 8 <= length <= 10000, 1 <= max_depth <= 8 and "
+                             f"1 <= name_length <= 8, got length={length!r}, "
+                             f"max_depth={max_depth!r}, name_length={name_length!r}")
         self.length = length
         self.max_depth = max_depth
         self.name_length = name_length

@@ -42,7 +42,7 @@ def test_run_prints_a_summary(campaign_db, capsys):
 
 def test_resume_refuses_to_change_the_stored_configuration(campaign_db, capsys):
     url, _ = campaign_db
-    assert main(["run", "--campaign", "tiny", "--db", url, "--strategy", "random"]) == 2
+    assert main(["run", "--campaign", "tiny", "--db", url, "--strategy", "random"]) == 1
     assert "--strategy cannot change it" in capsys.readouterr().err
 
 
@@ -78,7 +78,7 @@ def test_show_a_seed_and_a_child(campaign_db, capsys):
     assert main(["show", child.genome_hash, "--db", url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["parents"] and data["parents"][0]["campaign"] == "tiny"
-    assert main(["show", "ffff", "--db", url]) == 2
+    assert main(["show", "ffff", "--db", url]) == 1
     assert "ffff" in capsys.readouterr().err
 
 
@@ -95,7 +95,7 @@ def test_export_loads_in_keras(campaign_db, tmp_path, capsys):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(2, 4, 8)" in done.stdout
-    assert main(["export", "gru", "--out", str(tmp_path / "x.h5")]) == 2
+    assert main(["export", "gru", "--out", str(tmp_path / "x.h5")]) == 1
     assert "must end in .keras" in capsys.readouterr().err
 
 
@@ -140,5 +140,62 @@ def test_worker_serves_a_running_campaign(tmp_path):
 
 
 def test_missing_database_directory_is_a_clear_error(tmp_path, capsys):
-    assert main(["status", "--db", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"]) == 2
+    assert main(["status", "--db", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"]) == 1
     assert "database" in capsys.readouterr().err
+
+
+def test_read_only_commands_do_not_create_databases(tmp_path, capsys):
+    typo = tmp_path / "typo.db"
+    for command in (["status"], ["best", "--campaign", "x"], ["show", "gru"]):
+        assert main([*command, "--db", f"sqlite:///{typo}"]) == 1
+        assert "no database file" in capsys.readouterr().err
+    assert not typo.exists()
+
+
+def test_best_needs_a_campaign_when_there_are_several(campaign_db, tmp_path, capsys):
+    url, _ = campaign_db
+    assert main(["best", "--db", url]) == 0  # the only campaign
+    assert "campaign tiny's combined score" in capsys.readouterr().out
+    assert main(["best", "--db", url, "--task", "copying"]) == 1
+    assert "unknown task 'copying'" in capsys.readouterr().err
+    assert main(["best", "--db", url, "--task", "xml"]) == 0
+    assert "nothing scored yet on xml" in capsys.readouterr().out
+
+
+def test_genome_arguments_are_read_alike_everywhere(campaign_db, tmp_path, capsys):
+    url, _ = campaign_db
+    record = Store(url).genome(seeds.get("gru").hash)
+    for key in ("gru", str(record.id), record.hash[:8], str(seeds.get("gru"))):
+        assert main(["show", key, "--db", url, "--json"]) == 0, key
+        assert json.loads(capsys.readouterr().out)["hash"] == record.hash
+    assert main(["show", "h' = tanh(W x + U h + b(3))", "--db", url]) == 1
+    assert "valid genome but not stored" in capsys.readouterr().err
+    assert main(["eval", str(record.id), "--task", "memorization", "--preset", "smoke",
+                 "--set", "train_steps=2", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hash"] == record.hash
+
+
+def test_usage_errors_name_the_subcommand(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["eval", "gru", "--task", "xml", "--dbb", "x"])
+    assert caught.value.code == 2
+    assert "usage: evolve eval" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--campaign", ""], "a campaign name is 1 to 100 printable characters"),
+    (["--campaign", "x" * 101], "a campaign name is 1 to 100"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for the Dask executor"),
+    (["--seed", "-1"], "--seed must be from 0"),
+])
+def test_run_argument_checks(arguments, message, tmp_path, capsys):
+    assert main(["run", "--db", f"sqlite:///{tmp_path / 'a.db'}", *arguments]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_resume_accepts_the_same_strategy_and_refuses_a_lower_budget(campaign_db, capsys):
+    url, _ = campaign_db
+    assert main(["run", "--campaign", "tiny", "--db", url, "--strategy", "regularized"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--campaign", "tiny", "--db", url, "--budget", "3"]) == 1
+    assert "--budget 3 is below the 5 candidates" in capsys.readouterr().err

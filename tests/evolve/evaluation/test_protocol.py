@@ -36,18 +36,33 @@ def test_round_trip_through_dict():
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"task": "copy"}, "task 'copy' unknown"),
-    ({"units": 0}, "units must be a positive integer"),
-    ({"units": True}, "units must be a positive integer"),
+    ({"units": 0}, "units must be an integer from 1 to 8,192"),
+    ({"units": True}, "units must be an integer from 1"),
+    ({"train_steps": 10**9}, "train_steps must be an integer from 1 to 10,000,000"),
     ({"learning_rates": []}, "learning_rates must be a non-empty list"),
     ({"learning_rates": [float("nan")]}, "learning_rates must be"),
+    ({"learning_rates": "fast"}, "learning_rates must be a number or a list of numbers"),
+    ({"init_scales": ["abc"]}, "init_scales must be a number or a list"),
+    ({"task_params": 5}, "task_params must be a table"),
+    ({"task_params": {"length": -1}}, r"task_params: memorization needs 1 <= length"),
+    ({"task_params": {"lenght": 4}}, "task_params: bad parameter for task memorization"),
+    ({"task_params": {"length": 10**8}}, "task_params: memorization needs"),
+    ({"task": "ptb-word", "task_params": {"steps": 1}}, "task_params: steps must be"),
+    ({"task": "ptb-char", "task_params": {"level": "word"}}, "bad parameter for task ptb-char"),
+    ({"time_budget": "soon"}, "time_budget must be a number"),
     ({"optimizer": "rmsprop"}, "optimizer must be 'adam' or 'sgd'"),
     ({"time_budget": 0}, "time_budget must be positive"),
     ({"clip_norm": -1.0}, "clip_norm must be >= 0"),
-    ({"embedding": -1}, "embedding must be a non-negative integer"),
+    ({"embedding": -1}, "embedding must be an integer from 0"),
 ])
 def test_bad_fields_are_named(changes, message):
     with pytest.raises(ProtocolError, match=message):
         EvaluationProtocol.from_dict({"task": "memorization", **changes})
+
+
+def test_a_single_number_is_a_list_of_one():
+    protocol = EvaluationProtocol.from_dict({"task": "memorization", "learning_rates": 0.01})
+    assert protocol.learning_rates == (0.01,)
 
 
 def test_unknown_field_is_named():

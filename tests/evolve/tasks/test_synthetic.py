@@ -113,6 +113,6 @@ def test_unknown_task_and_bad_parameters_are_clear():
         make_task("copy")
     with pytest.raises(ValueError, match="bad parameter for task memorization"):
         make_task("memorization", size=3)
-    with pytest.raises(ValueError, match="length >= 1"):
+    with pytest.raises(ValueError, match="1 <= length <= 1000"):
         Memorization(length=0)
     assert set(TASK_NAMES) == {"memorization", "arithmetic", "xml", "ptb-word", "ptb-char"}
