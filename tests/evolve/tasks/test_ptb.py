@@ -8,8 +8,9 @@ import pytest
 from evolve.tasks import DataError, PennTreebank, default_data_dir, make_task, read_text
 
 SHARED = default_data_dir()
-needs_ptb = pytest.mark.skipif(SHARED is None, reason="Penn Treebank not found beside the "
-                                                      "repository (../shared/data/ptb)")
+needs_ptb = pytest.mark.skipif(SHARED is None, reason="Penn Treebank not found: set "
+                                                      "EVOLVE_PTB_DIR, or put it at "
+                                                      "../shared/data/ptb")
 
 
 @needs_ptb
