@@ -1,46 +1,194 @@
-"""Training-step speed of GenomeRNN against Keras' built-in layers and a textbook cell.
+"""Training-step speed, build time and peak memory of the genome layers against Keras.
 
-For each width, times one training step (forward, backward, Adam update) on a
-batch of 32 sequences of 50 steps, for:
+Variants, at each width (every layer returns sequences; one Dense on top):
 
-* ``GenomeRNN(lstm_b)`` and ``keras.layers.LSTM`` (the same function);
-* ``GenomeRNN(gru)`` and ``keras.layers.GRU(reset_after=False)``;
-* the textbook implementation: ``keras.layers.RNN(GenomeCell(g, fuse=False))``,
-  one matmul per weight per step, as the seed repository did.
+* ``keras LSTM`` and ``keras GRU(reset_after=False)``: Keras' own layers, the baselines;
+* ``GenomeRNN(lstm_b)``, ``GenomeRNN(lstm_b, fuse_recurrent)`` and ``GenomeRNN(gru)``: ours,
+  computing the same functions (rows ``lstm_b`` and ``gru`` of REFERENCES.md);
+* ``textbook LSTM`` and ``textbook GRU``: the same equations as plain Keras cells written
+  out by hand (below), one matmul per weight per step, inside ``keras.layers.RNN``: what
+  one writes without this project. Before anything is timed they are checked to compute
+  what Keras' layers compute, with the same weights;
+* ``GenomeCell(lstm_b)`` and ``GenomeCell(gru)``: the compiled genome program one step at
+  a time inside ``keras.layers.RNN`` (``fuse=False``), the compatible path.
 
-All variants run in the same process, interleaved round by round, and the
-script prints median times and the ratios (lower is faster for ours/theirs).
-It also reports the time to build and trace a new genome, and peak memory.
+Measures:
+
+* step: seconds per training step (forward, backward, Adam), the median of --rounds
+  rounds, each of which runs every variant in turn, so load changes hit all of them;
+* build: seconds to construct the layer and model and run the first training step (which
+  traces it), the median of --build-rounds interleaved rounds, taken after every variant
+  was built once, so one-time process costs go to none of them;
+* memory: a fresh child process per (variant, width) imports the libraries, makes the
+  data, then builds the variant and trains it for --repeats + 1 steps. Reported: the
+  peak resident memory of the whole child (``ru_maxrss``, imports included) and what the
+  build and training added to it (the peak of that phase, after resetting the kernel's
+  high-water mark, less the resident memory when it began).
+
+Every ratio divides by a baseline measured in the same run.
 
 Usage:
-    python benchmarks/cell_speed.py [--widths 128 512] [--rounds 7] [--xla]
+    python benchmarks/cell_speed.py [--widths 128 512] [--steps 50] [--rounds 7] [--xla]
+    python benchmarks/cell_speed.py --widths 8 --steps 5 --rounds 2 --repeats 1 \\
+        --build-rounds 1 --jobs 2      # smoke run, well under a minute
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 import cells
 
-BATCH, STEPS = 32, 50
+KERAS_LSTM, KERAS_GRU = "keras LSTM", "keras GRU(reset_after=False)"
 
 
-def make_step(layer: keras.layers.Layer, width: int, jit: bool):
-    model = keras.Sequential([keras.Input((STEPS, width)), layer, keras.layers.Dense(width)])
+class TextbookLSTMCell(keras.layers.Layer):
+    """``keras.layers.LSTM``'s cell written out: four gates, each with its own W, U and b.
+
+    i = σ(W_i x + U_i h + b_i), f = σ(W_f x + U_f h + b_f) with b_f starting at 1,
+    g = tanh(W_g x + U_g h + b_g), o = σ(W_o x + U_o h + b_o); c' = f c + i g,
+    h' = o tanh(c'). States are [h, c], as in Keras.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        self.gates = {gate: _gate_weights(self, gate, input_shape[-1], self.units,
+                                          "ones" if gate == "f" else "zeros")
+                      for gate in ("i", "f", "g", "o")}
+
+    def call(self, inputs, states):
+        h, c = states
+        i = ops.sigmoid(_affine(self.gates["i"], inputs, h))
+        f = ops.sigmoid(_affine(self.gates["f"], inputs, h))
+        g = ops.tanh(_affine(self.gates["g"], inputs, h))
+        o = ops.sigmoid(_affine(self.gates["o"], inputs, h))
+        c_new = f * c + i * g
+        h_new = o * ops.tanh(c_new)
+        return h_new, [h_new, c_new]
+
+
+class TextbookGRUCell(keras.layers.Layer):
+    """``keras.layers.GRU(reset_after=False)``'s cell written out, one W, U, b per gate.
+
+    z = σ(W_z x + U_z h + b_z), r = σ(W_r x + U_r h + b_r),
+    h' = z h + (1 - z) tanh(W_h x + U_h (r h) + b_h).
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        self.gates = {gate: _gate_weights(self, gate, input_shape[-1], self.units, "zeros")
+                      for gate in ("z", "r", "h")}
+
+    def call(self, inputs, states):
+        h = states[0]
+        z = ops.sigmoid(_affine(self.gates["z"], inputs, h))
+        r = ops.sigmoid(_affine(self.gates["r"], inputs, h))
+        candidate = ops.tanh(_affine(self.gates["h"], inputs, r * h))
+        h_new = z * h + (1 - z) * candidate
+        return h_new, [h_new]
+
+
+def _gate_weights(layer: keras.layers.Layer, gate: str, width: int, units: int,
+                  bias: str) -> tuple:
+    return (layer.add_weight(name=f"W_{gate}", shape=(width, units),
+                             initializer="glorot_uniform"),
+            layer.add_weight(name=f"U_{gate}", shape=(units, units), initializer="orthogonal"),
+            layer.add_weight(name=f"b_{gate}", shape=(units,), initializer=bias))
+
+
+def _affine(weights: tuple, inputs, recurrent):
+    kernel, recurrent_kernel, bias = weights
+    return ops.matmul(inputs, kernel) + ops.matmul(recurrent, recurrent_kernel) + bias
+
+
+@dataclass(frozen=True)
+class Variant:
+    make: Callable[[int], keras.layers.Layer]
+    baseline: str  # Keras' layer computing the same function
+
+
+VARIANTS: dict[str, Variant] = {
+    KERAS_LSTM: Variant(lambda w: keras.layers.LSTM(w, return_sequences=True), KERAS_LSTM),
+    "GenomeRNN(lstm_b)": Variant(
+        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True), KERAS_LSTM),
+    "GenomeRNN(lstm_b, fuse_recurrent)": Variant(
+        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True, fuse_recurrent=True),
+        KERAS_LSTM),
+    "textbook LSTM": Variant(
+        lambda w: keras.layers.RNN(TextbookLSTMCell(w), return_sequences=True), KERAS_LSTM),
+    "GenomeCell(lstm_b)": Variant(
+        lambda w: keras.layers.RNN(cells.GenomeCell("lstm_b", w, fuse=False),
+                                   return_sequences=True), KERAS_LSTM),
+    KERAS_GRU: Variant(lambda w: keras.layers.GRU(w, reset_after=False, return_sequences=True),
+                       KERAS_GRU),
+    "GenomeRNN(gru)": Variant(lambda w: cells.GenomeRNN("gru", w, return_sequences=True),
+                              KERAS_GRU),
+    "textbook GRU": Variant(
+        lambda w: keras.layers.RNN(TextbookGRUCell(w), return_sequences=True), KERAS_GRU),
+    "GenomeCell(gru)": Variant(
+        lambda w: keras.layers.RNN(cells.GenomeCell("gru", w, fuse=False),
+                                   return_sequences=True), KERAS_GRU),
+}
+
+#: Extra ratios beyond "each variant / its Keras layer": (top, bottom, target on step).
+EXTRA_RATIOS = [
+    ("textbook LSTM", "GenomeRNN(lstm_b)", ">= 2.0"),
+    ("textbook GRU", "GenomeRNN(gru)", ">= 2.0"),
+    ("GenomeCell(lstm_b)", "textbook LSTM", ""),
+    ("GenomeCell(gru)", "textbook GRU", ""),
+]
+_TARGETS = {("GenomeRNN(lstm_b)", KERAS_LSTM): "<= 1.0", ("GenomeRNN(gru)", KERAS_GRU): "<= 1.0"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    batch: int
+    steps: int
+    jit: bool
+
+
+def data(width: int, shape: Shape, seed: int = 0) -> tuple[tf.Tensor, tf.Tensor]:
+    rng = np.random.default_rng(seed)
+    size = (shape.batch, shape.steps, width)
+    return (tf.constant(rng.normal(size=size).astype("float32")),
+            tf.constant(rng.normal(size=size).astype("float32")))
+
+
+def make_step(layer: keras.layers.Layer, width: int, shape: Shape):
+    model = keras.Sequential([keras.Input((shape.steps, width)), layer,
+                              keras.layers.Dense(width)])
     optimizer = keras.optimizers.Adam(1e-3)
     optimizer.build(model.trainable_variables)
 
-    @tf.function(jit_compile=jit)
+    @tf.function(jit_compile=shape.jit)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -51,33 +199,42 @@ def make_step(layer: keras.layers.Layer, width: int, jit: bool):
     return train_step
 
 
-def variants(width: int) -> dict[str, keras.layers.Layer]:
-    return {
-        "GenomeRNN(lstm_b)": cells.GenomeRNN("lstm_b", width, return_sequences=True),
-        "keras LSTM": keras.layers.LSTM(width, return_sequences=True),
-        "GenomeRNN(gru)": cells.GenomeRNN("gru", width, return_sequences=True),
-        "keras GRU(reset_after=False)": keras.layers.GRU(width, reset_after=False,
-                                                         return_sequences=True),
-        "GenomeRNN(lstm_b, fuse_recurrent)": cells.GenomeRNN(
-            "lstm_b", width, return_sequences=True, fuse_recurrent=True),
-        "textbook lstm_b": keras.layers.RNN(cells.GenomeCell("lstm_b", width, fuse=False),
-                                            return_sequences=True),
-        "textbook gru": keras.layers.RNN(cells.GenomeCell("gru", width, fuse=False),
-                                         return_sequences=True),
-    }
+def check_textbook_cells(units: int = 4, width: int = 5, steps: int = 6) -> None:
+    """Raise unless the textbook cells compute Keras' LSTM and GRU, given the same weights."""
+    x = np.random.default_rng(3).normal(size=(3, steps, width)).astype("float32")
+    pairs = [(keras.layers.LSTM(units, return_sequences=True), TextbookLSTMCell(units), "ifgo"),
+             (keras.layers.GRU(units, reset_after=False, return_sequences=True),
+              TextbookGRUCell(units), "zrh")]
+    for reference, cell, order in pairs:
+        textbook = keras.layers.RNN(cell, return_sequences=True)
+        reference.build((None, steps, width))
+        textbook.build((None, steps, width))
+        kernel, recurrent, bias = reference.get_weights()
+        # Keras keeps the gates side by side in this order; give each its own slice.
+        for index, gate in enumerate(order):
+            columns = slice(index * units, (index + 1) * units)
+            for variable, value in zip(cell.gates[gate], (kernel[:, columns],
+                                                          recurrent[:, columns], bias[columns]),
+                                       strict=True):
+                variable.assign(value)
+        gap = float(np.abs(np.asarray(reference(x)) - np.asarray(textbook(x))).max())
+        if gap > 1e-5:
+            raise AssertionError(f"textbook {type(cell).__name__} differs from "
+                                 f"{type(reference).__name__} by {gap:.2e}: the baseline "
+                                 f"would not compute the same function")
 
 
-def time_width(width: int, rounds: int, repeats: int, jit: bool) -> dict[str, float]:
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(BATCH, STEPS, width)).astype("float32"))
-    y = tf.constant(rng.normal(size=(BATCH, STEPS, width)).astype("float32"))
-    steps = {name: make_step(layer, width, jit) for name, layer in variants(width).items()}
+def time_steps(names: list[str], width: int, shape: Shape, rounds: int, repeats: int
+               ) -> dict[str, float]:
+    """Median seconds per training step of each variant, rounds interleaved."""
+    x, y = data(width, shape)
+    steps = {name: make_step(VARIANTS[name].make(width), width, shape) for name in names}
     for step in steps.values():  # trace and warm up
         step(x, y).numpy()
         step(x, y).numpy()
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
-        for name, step in steps.items():  # interleaved, so load changes hit every variant
+        for name, step in steps.items():
             start = time.perf_counter()
             for _ in range(repeats):
                 loss = step(x, y)
@@ -86,52 +243,143 @@ def time_width(width: int, rounds: int, repeats: int, jit: bool) -> dict[str, fl
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def build_and_trace_time(width: int, jit: bool) -> tuple[float, float]:
-    """Seconds to build + trace + run a first step for a new genome, vs. Keras' LSTM."""
-    rng = np.random.default_rng(1)
-    x = tf.constant(rng.normal(size=(BATCH, STEPS, width)).astype("float32"))
-    y = tf.constant(rng.normal(size=(BATCH, STEPS, width)).astype("float32"))
-    results = []
-    for make in (lambda: cells.GenomeRNN("mut3", width, return_sequences=True),
-                 lambda: keras.layers.LSTM(width, return_sequences=True)):
-        start = time.perf_counter()
-        make_step(make(), width, jit)(x, y).numpy()
-        results.append(time.perf_counter() - start)
-    return results[0], results[1]
+def time_builds(names: list[str], width: int, shape: Shape, rounds: int) -> dict[str, float]:
+    """Median seconds from constructing each variant to the result of its first step."""
+    x, y = data(width, shape, seed=1)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            start = time.perf_counter()
+            make_step(VARIANTS[name].make(width), width, shape)(x, y).numpy()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def peak_memory(names: list[str], width: int, shape: Shape, repeats: int, jobs: int
+                ) -> dict[str, dict[str, float | None]]:
+    """Per variant, from a fresh child process: its peak MiB and the MiB its build added."""
+    def child(name: str) -> dict[str, float | None]:
+        command = [sys.executable, os.path.abspath(__file__), "--child", name,
+                   "--widths", str(width), "--steps", str(shape.steps),
+                   "--batch", str(shape.batch), "--repeats", str(repeats)]
+        if shape.jit:
+            command.append("--xla")
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
+                              check=False)
+        if done.returncode:
+            raise RuntimeError(f"memory child for {name!r} at width {width} failed:\n"
+                               f"{done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip(names, pool.map(child, names), strict=True))
+
+
+def _status_mib(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            match = re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(match.group(1)) / 1024 if match else None
+
+
+def run_child(name: str, width: int, shape: Shape, repeats: int) -> None:
+    x, y = data(width, shape)
+    whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # Importing TensorFlow peaks higher than a small model ever does; resetting the
+    # high-water mark (Linux: clear_refs 5) lets the peak of the build itself show.
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        start = _status_mib("VmRSS")
+    except OSError:
+        start = None
+    step = make_step(VARIANTS[name].make(width), width, shape)
+    for _ in range(repeats + 1):
+        step(x, y).numpy()
+    phase = _status_mib("VmHWM")
+    whole = max(whole, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    added = phase - start if phase is not None and start is not None else None
+    print(json.dumps({"peak_mib": whole, "added_mib": added}))
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    if top is None or bottom is None or bottom <= 0:
+        return "n/a"
+    return f"{top / bottom:.2f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--widths", type=int, nargs="+", default=[128, 512])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=50, help="time steps per sequence")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    parser.add_argument("--repeats", type=int, default=3, help="training steps per sample")
+    parser.add_argument("--build-rounds", type=int, default=3,
+                        help="interleaved rounds of build + first step")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        metavar="NAME", help="a subset of: " + "; ".join(VARIANTS))
+    parser.add_argument("--no-memory", action="store_true", help="skip the child processes")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="memory children run at once (peak memory is per process, "
+                             "so this changes no result, only the wall time)")
     parser.add_argument("--xla", action="store_true", help="jit-compile every training step")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"{os.cpu_count()} CPUs, XLA {'on' if args.xla else 'off'}; "
-          f"batch {BATCH}, {STEPS} steps, forward + backward + Adam\n")
+    shape = Shape(args.batch, args.steps, args.xla)
+    if args.child:
+        run_child(args.child, args.widths[0], shape, args.repeats)
+        return
+    # Every variant is compared with its Keras layer, so that layer always runs.
+    names = [n for n in VARIANTS if n in args.variants
+             or n in {VARIANTS[v].baseline for v in args.variants}]
+
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
+          f"XLA {'on' if args.xla else 'off'}; batch {args.batch}, {args.steps} steps, "
+          f"forward + backward + Adam")
+    check_textbook_cells()
+    print("textbook cells checked: same outputs as keras LSTM and GRU with the same weights\n")
+
+    results: dict[int, dict[str, dict]] = {}
     for width in args.widths:
-        times = time_width(width, args.rounds, args.repeats, args.xla)
-        print(f"width {width}: median seconds per training step")
-        for name, seconds in times.items():
-            print(f"  {name:30s} {seconds * 1000:9.1f} ms")
-        ratios = [
-            ("GenomeRNN(lstm_b) / keras LSTM", "GenomeRNN(lstm_b)", "keras LSTM", "<= 1.0"),
-            ("GenomeRNN(gru) / keras GRU", "GenomeRNN(gru)", "keras GRU(reset_after=False)",
-             "<= 1.0"),
-            ("textbook lstm_b / GenomeRNN(lstm_b)", "textbook lstm_b", "GenomeRNN(lstm_b)",
-             ">= 2.0"),
-            ("textbook gru / GenomeRNN(gru)", "textbook gru", "GenomeRNN(gru)", ">= 2.0"),
-        ]
-        for label, top, bottom, target in ratios:
-            print(f"  ratio {label:38s} {times[top] / times[bottom]:6.2f}  (target {target})")
+        steps = time_steps(names, width, shape, args.rounds, args.repeats)
+        builds = time_builds(names, width, shape, args.build_rounds)
+        memory = ({} if args.no_memory
+                  else peak_memory(names, width, shape, args.repeats, args.jobs))
+        results[width] = {"step": steps, "build": builds, "memory": memory}
+        print(f"width {width}: median step, median build + first step"
+              + ("" if args.no_memory else ", child's peak memory, memory added by the build"))
+        for name in names:
+            line = f"  {name:34s} {steps[name] * 1000:9.1f} ms {builds[name]:7.2f} s"
+            if name in memory:
+                added = memory[name]["added_mib"]
+                line += f" {memory[name]['peak_mib']:7.0f} MiB"
+                line += "" if added is None else f" {added:+7.1f} MiB"
+            print(line)
         print()
-    ours, theirs = build_and_trace_time(args.widths[0], args.xla)
-    print(f"build + trace + first step of a new genome (mut3, width {args.widths[0]}): "
-          f"{ours:.2f} s; keras LSTM the same way: {theirs:.2f} s; ratio {ours / theirs:.2f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of this process: {peak:.0f} MiB")
+
+    pairs = [(n, VARIANTS[n].baseline, _TARGETS.get((n, VARIANTS[n].baseline), ""))
+             for n in names if VARIANTS[n].baseline != n]
+    pairs += [(top, bottom, target) for top, bottom, target in EXTRA_RATIOS
+              if top in names and bottom in names]
+    print("ratios, variant / baseline, all from this run (below 1: cheaper than the baseline)")
+    print(f"  {'ratio':56s} {'width':>6s} {'step':>6s} {'build':>6s} {'peak':>6s} "
+          f"{'added':>6s}  target (step)")
+    for top, bottom, target in pairs:
+        for width, measured in results.items():
+            memory = measured["memory"]
+
+            def mib(name: str, key: str, memory=memory) -> float | None:
+                return memory[name][key] if name in memory else None
+
+            print(f"  {top + ' / ' + bottom:56s} {width:6d} "
+                  f"{_ratio(measured['step'][top], measured['step'][bottom]):>6s} "
+                  f"{_ratio(measured['build'][top], measured['build'][bottom]):>6s} "
+                  f"{_ratio(mib(top, 'peak_mib'), mib(bottom, 'peak_mib')):>6s} "
+                  f"{_ratio(mib(top, 'added_mib'), mib(bottom, 'added_mib')):>6s}  {target}")
 
 
 if __name__ == "__main__":

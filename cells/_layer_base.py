@@ -41,6 +41,9 @@ class GenomeLayerMixin:
 
     def _setup_genome(self, genome: Genome | str, units: int, initializers: dict,
                       hoist: bool, fuse: str) -> None:
+        # No limit check of its own: a Genome cannot exist unless it is a well-formed cell
+        # within HARD_LIMITS (its constructor checks, and it cannot change afterwards), and
+        # the campaign's search limits are not for cells that people build by hand.
         self.genome = as_genome(genome)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
@@ -51,6 +54,14 @@ class GenomeLayerMixin:
             for name in DEFAULT_INITIALIZERS
         }
         self.param_vars: list = []
+
+    @classmethod
+    def from_config(cls, config: dict) -> keras.layers.Layer:
+        # Keras reports any constructor error as a TypeError with the whole config in it;
+        # a bad genome in a saved model is read first, so it stays the clear GenomeError.
+        if "genome" in config:
+            config = {**config, "genome": as_genome(config["genome"])}
+        return super().from_config(config)
 
     def _initializer(self, kind: str, index: int, init: float):
         if kind == "b" and init != 0:

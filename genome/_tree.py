@@ -50,6 +50,8 @@ def height(nodes: Sequence) -> int:
     stack = [0]
     deepest = 0
     for item in nodes:
+        if not stack:
+            raise GenomeError("malformed tree: extra nodes after a complete tree")
         depth = stack.pop()
         deepest = max(deepest, depth)
         stack.extend([depth + 1] * item.arity)

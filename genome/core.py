@@ -68,15 +68,27 @@ class Slot:
         "h'"
     """
 
-    __slots__ = ("_names", "kind", "name", "nodes")
+    __slots__ = ("_height", "_names", "kind", "name", "nodes")
 
     def __init__(self, name: str, kind: SlotKind | str, tree: Iterable[Node | str]):
-        self.name = name
-        self.kind = SlotKind(kind)
-        self.nodes: tuple[Node, ...] = tuple(
-            node(item) if isinstance(item, str) else item for item in tree
-        )
-        self._names = tuple(item.name for item in self.nodes)
+        # Every genome holding this slot (the cached seeds among them) shares it, so its
+        # fields are written once here and never again: see __setattr__.
+        nodes = tuple(_as_node(item) for item in tree)
+        _set(self, "name", name)
+        _set(self, "kind", SlotKind(kind))
+        _set(self, "nodes", nodes)
+        _set(self, "_names", tuple(item.name for item in nodes))
+        _set(self, "_height", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Slot cannot be changed (tried to set {name!r}); build a new "
+                             f"Slot and use Genome.replace")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Slot cannot be changed (tried to delete {name!r})")
+
+    def __reduce__(self):
+        return Slot, (self.name, self.kind.value, self._names)
 
     @property
     def is_state(self) -> bool:
@@ -98,7 +110,10 @@ class Slot:
 
     @property
     def height(self) -> int:
-        return height(self.nodes)
+        if self._height is None:
+            # Computed on demand: a slot may be malformed until a Genome checks it.
+            _set(self, "_height", height(self.nodes))
+        return self._height
 
     @property
     def size(self) -> int:
@@ -151,9 +166,17 @@ class Genome:
     __slots__ = ("_cache", "_slots")
 
     def __init__(self, slots: Iterable[Slot]):
-        self._slots: tuple[Slot, ...] = tuple(slots)
-        self._cache: dict[str, object] = {}
+        _set(self, "_slots", tuple(slots))
+        # Derived values only (text, hash, live slots): filling it never changes the genome.
+        _set(self, "_cache", {})
         self._check_structure()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Genome cannot be changed (tried to set {name!r}); "
+                             f"Genome.replace returns a changed copy")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Genome cannot be changed (tried to delete {name!r})")
 
     # -- construction -------------------------------------------------------------------
 
@@ -229,8 +252,12 @@ class Genome:
 
     @property
     def needs_square_input(self) -> bool:
-        """Whether ``x`` is read as a hidden vector, so input width must equal units."""
-        return any("xh" in s.node_names for s in self._slots)
+        """Whether ``x`` is read as a hidden vector, so input width must equal units.
+
+        Only live slots count: dead ones are never built, so they constrain nothing.
+        """
+        live = set(self.live_slots())
+        return any("xh" in s.node_names for s in self._slots if s.name in live)
 
     def live_slots(self) -> tuple[str, ...]:
         """Names of the slots that ``h'`` depends on, at this step or a later one."""
@@ -265,6 +292,9 @@ class Genome:
         slots = self._slots
         if not slots:
             raise GenomeError("a genome needs at least one slot: h' = ...")
+        for s in slots:
+            if not isinstance(s, Slot):
+                raise GenomeError(f"a genome is made of Slot objects, got {type(s).__name__}")
         if len(slots) > HARD_LIMITS.max_slots:
             raise GenomeError(f"{len(slots)} slots; at most {HARD_LIMITS.max_slots} are allowed")
         total = sum(s.size for s in slots)
@@ -272,9 +302,8 @@ class Genome:
             raise GenomeError(f"{total} nodes; at most {_HARD_TOTAL_NODES} are allowed")
         seen: set[str] = set()
         for s in slots:
-            if not isinstance(s, Slot):
-                raise GenomeError(f"a genome is made of Slot objects, got {type(s).__name__}")
-            if not _SLOT_NAME.fullmatch(s.name) or s.name in RESERVED_NAMES:
+            if not isinstance(s.name, str) or not _SLOT_NAME.fullmatch(s.name) or (
+                    s.name in RESERVED_NAMES):
                 raise GenomeError(
                     f"{s.name!r} cannot name a slot: use a letter followed by letters, digits "
                     f"or '_' (at most 32), other than {', '.join(sorted(RESERVED_NAMES))}"
@@ -297,6 +326,9 @@ class Genome:
             for reference in s.references():
                 _check_reference(s, reference, states, defined_above)
             defined_above.add(s.target)
+        over = self._limit_problems(HARD_LIMITS)
+        if over:
+            raise GenomeError("over the hard limits: " + "; ".join(over))
 
     # -- validity against limits --------------------------------------------------------
 
@@ -310,6 +342,12 @@ class Genome:
             Human-readable problems; empty when the genome is valid.
         """
         limits = limits or Limits()
+        found = self._limit_problems(limits)
+        for name in self.dead_slots():
+            found.append(f"slot {name} is never read: h' does not depend on it")
+        return found
+
+    def _limit_problems(self, limits: Limits) -> list[str]:
         found = []
         if len(self._slots) > limits.max_slots:
             found.append(f"{len(self._slots)} slots, over the limit of {limits.max_slots}")
@@ -320,8 +358,6 @@ class Genome:
                 found.append(f"slot {s.target} has height {s.height}, over {limits.max_height}")
             if s.size > limits.max_slot_size:
                 found.append(f"slot {s.target} has {s.size} nodes, over {limits.max_slot_size}")
-        for name in self.dead_slots():
-            found.append(f"slot {name} is never read: h' does not depend on it")
         return found
 
     def validate(self, limits: Limits | None = None) -> Genome:
@@ -394,13 +430,22 @@ class Genome:
     def __hash__(self) -> int:
         return hash(self._slots)
 
-    def __getstate__(self) -> dict:
-        return {"slots": [(s.name, s.kind.value, s.node_names) for s in self._slots]}
+    def __reduce__(self):
+        # Unpickling goes through the constructor, so a stored genome is checked again.
+        return Genome, (self._slots,)
 
-    def __setstate__(self, state: dict) -> None:
-        self._slots = tuple(Slot(n, k, t) for n, k, t in state["slots"])
-        self._cache = {}
-        self._check_structure()
+
+_set = object.__setattr__
+
+
+def _as_node(item: Node | str) -> Node:
+    # A node is known by its name: foreign DEAP nodes (from a primitive set) are swapped
+    # for the shared vocabulary node, whose fields cannot be changed.
+    if isinstance(item, str):
+        return node(item)
+    if isinstance(item, gp.Primitive | gp.Terminal):
+        return node(item.name)
+    raise GenomeError(f"a tree holds node names or DEAP nodes, got {type(item).__name__}")
 
 
 def _check_types(item, child_types: list[type]) -> type:

@@ -28,5 +28,7 @@ class NotationError(GenomeError):
         if source and column:
             shown = source if len(source) <= 120 else source[: max(column + 40, 120)]
             if len(shown) <= 200:
-                message += f"\n    {shown}\n    {' ' * (column - 1)}^"
+                # Tabs stay tabs under the caret, so it lines up however they are shown.
+                pad = "".join("\t" if c == "\t" else " " for c in shown[: column - 1])
+                message += f"\n    {shown}\n    {pad}^"
         super().__init__(message)

@@ -18,26 +18,36 @@ import re
 from dataclasses import dataclass
 
 from genome.core import HARD_LIMITS, Genome, Slot, SlotKind
-from genome.errors import NotationError
+from genome.errors import GenomeError, NotationError
 from genome.primitives import ACTIVATIONS, LINEAR, RESERVED_NAMES, bias_name
 
 __all__ = ["MAX_NESTING", "MAX_TEXT_LENGTH", "parse"]
 
 #: Longest genome text accepted, in characters.
 MAX_TEXT_LENGTH = 1_000_000
-#: Deepest nesting of parentheses, functions and prefix operators.
-MAX_NESTING = 256
-_MAX_NODES = 20_000
+#: Deepest nesting of parentheses, functions and prefix operators (pending
+#: ``+ - *`` do not count). The printer opens at most two of these per tree
+#: level (``U(`` is a prefix and a parenthesis), so every genome within the
+#: hard height limit reads back; anything deeper is hostile or redundant.
+MAX_NESTING = 2 * HARD_LIMITS.max_height
+# Steps of the parsing loop (``b(k)`` and ``tanh(`` are one step each). The
+# printed form of a node takes at most three (an operator and the parentheses
+# around it), so this admits every tree within the hard size limit.
+_MAX_STEPS = 3 * HARD_LIMITS.max_slot_size + 1
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
     r"|(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*'?)"
     r"|(?P<op>[-+*()=])"
+    r"|(?P<sigma>σ)"
 )
-# Characters people paste from papers, read as their ASCII meaning.
-_TRANSLATE = str.maketrans({"σ": " sigmoid", "’": "'", "′": "'", "⊙": "*", "·": "*",
-                            "×": "*", "−": "-", "\t": " "})
+# Characters people paste from papers, read as their ASCII meaning. Each is
+# replaced by one character, so columns still count the user's own text.
+_TRANSLATE = str.maketrans({"’": "'", "′": "'", "⊙": "*", "·": "*", "×": "*", "−": "-",
+                            "\t": " "})
+# Words written otherwise in papers: σ is sigmoid.
+_ALIASES = {"σ": "sigmoid"}
 
 _BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2)}
 _PREFIX_STRENGTH = {"p": 3, **{name: 4 for name in LINEAR}}
@@ -125,9 +135,11 @@ def _split(text: str) -> list[_Line]:
     """Cut the text into statements and read each one's ``target =`` head."""
     statements = []
     for number, raw in enumerate(text.split("\n"), start=1):
-        source = raw.translate(_TRANSLATE).split("#", 1)[0]
+        # Errors echo the line as the user wrote it; tokens come from the translation.
+        source = raw.rstrip("\r")
+        code = source.translate(_TRANSLATE).split("#", 1)[0]
         start = 0
-        for piece in source.split(";"):
+        for piece in code.split(";"):
             tokens = _tokenize(piece, number, source, start)
             start += len(piece) + 1
             if len(tokens) > 1:
@@ -144,8 +156,10 @@ def _tokenize(piece: str, number: int, source: str, offset: int) -> list[_Token]
             raise NotationError(
                 f"unexpected character {piece[position]!r}", number, offset + position + 1, source
             )
-        if match.lastgroup != "space":
-            tokens.append(_Token(match.lastgroup, match.group(), offset + position + 1))
+        kind = match.lastgroup
+        if kind != "space":
+            kind = "name" if kind == "sigma" else kind
+            tokens.append(_Token(kind, match.group(), offset + position + 1))
         position = match.end()
     tokens.append(_Token("end", "end of line", offset + len(piece) + 1))
     return tokens
@@ -181,15 +195,26 @@ def _parse_expression(line: _Line) -> _Ast:
     output: list[_Ast] = []
     # Entries: ("(", token, function or "") / ("prefix", token) / ("binary", token).
     operators: list[tuple[str, _Token, str]] = []
-    nodes = 0
+    steps = 0
+    nesting = 0  # "(" and prefix entries on the stack
+
+    def push_nested(entry: tuple[str, _Token, str]) -> None:
+        nonlocal nesting
+        if nesting >= MAX_NESTING:
+            raise _fail(line, entry[1], f"expression nested too deeply (over {MAX_NESTING:,} "
+                                        f"levels of parentheses, functions and U, W, R, p)")
+        nesting += 1
+        operators.append(entry)
 
     def apply(entry: tuple[str, _Token, str]) -> None:
+        nonlocal nesting
         kind, token, op = entry
         if kind == "binary":
             right = output.pop()
             left = output.pop()
             output.append(_Ast(op, token.column, (left, right)))
         else:
+            nesting -= 1
             output.append(_Ast(op, token.column, (output.pop(),)))
 
     def strength(entry: tuple[str, _Token, str]) -> int:
@@ -203,11 +228,10 @@ def _parse_expression(line: _Line) -> _Ast:
     while True:
         token = tokens[position]
         following = tokens[position + 1] if position + 1 < len(tokens) else token
-        nodes += 1
-        if nodes > _MAX_NODES:
-            raise _fail(line, token, f"expression too large: over {_MAX_NODES:,} tokens")
-        if len(operators) > MAX_NESTING:
-            raise _fail(line, token, f"expression nested too deeply (over {MAX_NESTING} levels)")
+        steps += 1
+        if steps > _MAX_STEPS:
+            raise _fail(line, token, f"expression too large: over {_MAX_STEPS:,} operands, "
+                                     f"operators and parentheses")
         if expect_operand:
             if token.kind == "number":
                 if token.text not in ("0", "1"):
@@ -217,7 +241,7 @@ def _parse_expression(line: _Line) -> _Ast:
                 output.append(_Ast("const", token.column, text=token.text))
                 expect_operand = False
             elif token.kind == "name":
-                word = token.text
+                word = _ALIASES.get(token.text, token.text)
                 if word == "x":
                     output.append(_Ast("x", token.column))
                     expect_operand = False
@@ -231,15 +255,15 @@ def _parse_expression(line: _Line) -> _Ast:
                     if following.text != "*":
                         raise _fail(line, token, "p is a peephole weight vector and must "
                                                  "multiply something, as in p * c")
-                    operators.append(("prefix", token, "p"))
+                    push_nested(("prefix", token, "p"))
                     position += 1
                 elif word in LINEAR:
-                    operators.append(("prefix", token, word))
+                    push_nested(("prefix", token, word))
                 elif word in ACTIVATIONS:
                     if following.text != "(":
-                        raise _fail(line, following,
-                                    f"expected '(' after {word}, found {following.text!r}")
-                    operators.append(("(", following, word))
+                        raise _fail(line, following, f"expected '(' after {token.text}, "
+                                                     f"found {following.text!r}")
+                    push_nested(("(", following, word))
                     position += 1
                 elif word.rstrip("'") in RESERVED_NAMES:
                     raise _fail(line, token, f"{word!r} is reserved; write operators as "
@@ -251,7 +275,7 @@ def _parse_expression(line: _Line) -> _Ast:
                     output.append(_Ast("ref", token.column, text=word))
                     expect_operand = False
             elif token.text == "(":
-                operators.append(("(", token, ""))
+                push_nested(("(", token, ""))
             elif token.text == "-":
                 raise _fail(line, token, "expected an operand; there is no unary minus "
                                          "(write 0 - a)")
@@ -272,6 +296,7 @@ def _parse_expression(line: _Line) -> _Ast:
             if not operators:
                 raise _fail(line, token, "')' has no matching '('")
             _, _, function = operators.pop()
+            nesting -= 1
             if function:
                 output.append(_Ast(function, output[-1].column, (output.pop(),)))
         elif token.kind == "end":
@@ -304,7 +329,11 @@ def _bias_init(tokens: list[_Token], position: int, line: _Line, output: list[_A
     number = tokens[cursor]
     if number.kind != "number" or tokens[cursor + 1].text != ")":
         raise _fail(line, number, "b(...) holds the bias's initial value, a number: b(1), b(-0.5)")
-    output.append(_Ast("bias", start.column, text=bias_name(float(sign + number.text))))
+    try:
+        name = bias_name(float(sign + number.text))
+    except GenomeError as error:
+        raise _fail(line, number, str(error)) from None
+    output.append(_Ast("bias", start.column, text=name))
     return cursor + 1
 
 

@@ -66,8 +66,54 @@ def _never_called(*_args):  # pragma: no cover - DEAP wants a callable per name
     raise RuntimeError("genome trees are interpreted by cells, never compiled by DEAP")
 
 
+def _shared_node_error(item: Node, field: str) -> AttributeError:
+    return AttributeError(f"genome node {item.name!r} is shared by every genome and cannot be "
+                          f"changed (tried to change {field!r})")
+
+
+class _SharedPrimitive(gp.Primitive):
+    """A vocabulary primitive: one object is shared by every tree, so it is read-only."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, args: tuple[type, ...]):
+        # DEAP's own __init__ assigns its fields, which __setattr__ forbids here.
+        arguments = ", ".join(f"{{{index}}}" for index in range(len(args)))
+        for field, value in (("name", name), ("arity", len(args)), ("args", tuple(args)),
+                             ("ret", Hidden), ("seq", f"{name}({arguments})")):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, field: str, value: object) -> None:
+        raise _shared_node_error(self, field)
+
+    def __delattr__(self, field: str) -> None:
+        raise _shared_node_error(self, field)
+
+    def __reduce__(self):
+        return node, (self.name,)
+
+
+class _SharedTerminal(gp.Terminal):
+    """A vocabulary terminal (``x``, a constant, a bias, a reference), read-only."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, ret: type):
+        for field, value in (("ret", ret), ("value", name), ("name", name), ("conv_fct", str)):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, field: str, value: object) -> None:
+        raise _shared_node_error(self, field)
+
+    def __delattr__(self, field: str) -> None:
+        raise _shared_node_error(self, field)
+
+    def __reduce__(self):
+        return node, (self.name,)
+
+
 def _primitive(name: str, args: tuple[type, ...]) -> gp.Primitive:
-    return gp.Primitive(name, list(args), Hidden)
+    return _SharedPrimitive(name, args)
 
 
 _PRIMITIVES: dict[str, gp.Primitive] = {
@@ -80,11 +126,11 @@ _PRIMITIVES: dict[str, gp.Primitive] = {
     **{act: _primitive(act, (Hidden,)) for act in ACTIVATIONS},
 }
 
-_INPUT = gp.Terminal("x", True, Input)
+_INPUT = _SharedTerminal("x", Input)
 
 
 def _hidden_terminal(name: str) -> gp.Terminal:
-    return gp.Terminal(name, True, Hidden)
+    return _SharedTerminal(name, Hidden)
 
 
 def bias_name(init: float) -> str:
@@ -174,23 +220,23 @@ def slot_terminals(readable: Iterable[str]) -> list[gp.Terminal]:
     return [node(n) for n in names]  # type: ignore[misc]
 
 
-@functools.lru_cache(maxsize=1024)
 def primitive_set(
-    readable: tuple[str, ...], allow_square_input: bool = False
+    readable: Iterable[str], allow_square_input: bool = False
 ) -> gp.PrimitiveSetTyped:
     """The DEAP primitive set of one slot position.
 
     What a slot may read depends on where it stands in the genome (the
     previous value of every state, the new value of every slot above it), so
-    each position has its own set. Sets are cached by what they hold and
-    must not be modified.
+    each position has its own set. Every call builds a new set (a few tens
+    of microseconds): DEAP sets are mutable, and a shared one changed by one
+    caller would silently change what every other caller generates.
 
     Args:
         readable: reference names the slot may read, e.g. ``("h", "c", "z")``.
         allow_square_input: whether ``x`` may be read as a hidden vector.
 
     Returns:
-        A typed primitive set returning :class:`Hidden`.
+        A typed primitive set returning :class:`Hidden`, the caller's own.
 
     Example:
         >>> pset = primitive_set(("h",))

@@ -203,3 +203,36 @@ def test_matrices_of_constants_and_biases(genome, rng):
     cell_layer, fast = _pair(genome, return_sequences=True, return_state=True)
     _close(cell_layer(x), fast(x))
     assert all(tuple(s.shape) == (B, H) for s in fast(x)[1:])
+
+
+BELOW = "h' = tanh(W x + z)\nz = tanh(U h)"
+TOO_MANY_SLOTS = "\n".join(f"s{i}' = b" for i in range(64)) + "\nh' = tanh(W x)"
+TOO_DEEP = "h' = " + "tanh(" * 20_000 + "h" + ")" * 20_000
+
+
+@pytest.mark.parametrize("layer", [GenomeRNN, GenomeCell])
+@pytest.mark.parametrize(("genome", "message"), [
+    (BELOW, "z is defined on line 2, below this one"),
+    (TOO_MANY_SLOTS, "65 slots; at most 64"),
+    (TOO_DEEP, "nodes; at most 20000"),
+])
+def test_invalid_genomes_fail_at_layer_construction(layer, genome, message):
+    with pytest.raises(GenomeError, match=message):
+        layer(genome, H)
+    config = layer("gru", H).get_config()
+    with pytest.raises(GenomeError, match=message):
+        layer.from_config({**config, "genome": genome})  # a tampered saved model
+
+
+def test_cells_beyond_the_search_limits_build_by_hand(rng):
+    deep = "h' = " + "tanh(" * 200 + "W x + U h" + ")" * 200
+    assert parse(deep).problems()  # over the campaign's default limits, by design allowed
+    cell_layer, fast = _pair(deep, return_sequences=True)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    _close(cell_layer(x), fast(x))
+
+
+def test_dead_slot_reading_x_as_hidden_needs_no_square_input():
+    layer = GenomeRNN("z = x\nh' = tanh(W x + U h)", H)
+    layer.build((None, None, D))
+    assert len(layer.trainable_variables) == 2

@@ -99,3 +99,90 @@ def test_slot_kind_accepts_strings():
     assert Slot("h", "state", ["b"]).kind is SlotKind.STATE
     with pytest.raises(ValueError):
         Slot("h", "memory", ["b"])
+
+
+def test_genome_and_slot_fields_cannot_be_reassigned():
+    g = parse("z = sigmoid(W x + U h + b)\nh' = z * h")
+    other = parse("h' = tanh(U h)")
+    for field, value in (("_slots", other.slots), ("_cache", {}), ("foo", 1)):
+        with pytest.raises(AttributeError, match="cannot be changed"):
+            setattr(g, field, value)
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        del g._slots
+    slot = g.slot("z")
+    for field, value in (("name", "q"), ("kind", SlotKind.STATE), ("nodes", ()),
+                         ("_names", ("b",))):
+        with pytest.raises(AttributeError, match="cannot be changed"):
+            setattr(slot, field, value)
+    assert str(g) == "z = sigmoid(W x + U h + b)\nh' = z * h"
+
+
+def test_shared_nodes_cannot_be_changed():
+    tanh = node("tanh")
+    with pytest.raises(AttributeError, match="shared by every genome"):
+        tanh.name = "relu"
+    with pytest.raises(AttributeError, match="shared by every genome"):
+        node("h").name = "c"
+    assert isinstance(tanh.args, tuple)
+    assert node("tanh").name == "tanh" and node("h").name == "h"
+
+
+def test_seeds_cannot_be_altered_through_the_cache():
+    from genome import seeds
+
+    gru = seeds.get("gru")
+    attempts = [
+        lambda: setattr(gru, "_slots", ()),
+        lambda: setattr(gru.slots[0], "nodes", (node("b"),)),
+        lambda: setattr(gru.slots[0], "name", "q"),
+        lambda: setattr(gru.slots[0].nodes[0], "name", "relu"),
+        lambda: setattr(gru.slots[0].nodes[-1], "name", "h'"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AttributeError):
+            attempt()
+    assert seeds.get("gru") is gru
+    assert gru == parse(seeds.info("gru").text)
+    assert str(gru) == str(parse(seeds.info("gru").text))
+
+
+def test_foreign_deap_nodes_become_the_shared_ones():
+    from genome import primitive_set
+    from genome.types import Hidden
+
+    pset = primitive_set(("h",))
+    tanh = next(p for p in pset.primitives[Hidden] if p.name == "tanh")
+    h = next(t for t in pset.terminals[Hidden] if t.name == "h")
+    slot = Slot("h", "state", [tanh, h])
+    assert slot.nodes[0] is node("tanh") and slot.nodes[1] is node("h")
+    with pytest.raises(GenomeError, match="node names or DEAP nodes"):
+        Slot("h", "state", [3])
+
+
+def test_slots_and_copies_pickle_to_equal_values():
+    import copy
+
+    slot = Slot("c", "state", ["add", "c", "W", "x"])
+    assert pickle.loads(pickle.dumps(slot)) == slot
+    g = parse("c' = c + W x\nh' = tanh(c')")
+    assert copy.deepcopy(g) == g and copy.copy(g) == g
+    assert pickle.loads(pickle.dumps(g.slot("c").tree)) == g.slot("c").tree
+
+
+def test_square_input_counts_live_slots_only():
+    from genome import param_count
+
+    g = parse("z = x\nh' = tanh(W x + U h)")
+    assert g.dead_slots() == ("z",)
+    assert not g.needs_square_input
+    assert param_count(g, 3, 4) == 3 * 4 + 4 * 4
+    assert parse("z = x\nh' = tanh(W x + U h + z)").needs_square_input
+
+
+def test_the_largest_tree_is_within_the_hard_limits():
+    from genome import HARD_LIMITS
+
+    within = Genome([Slot("h", "state", ["tanh"] * (HARD_LIMITS.max_slot_size - 1) + ["h"])])
+    assert within.problems(HARD_LIMITS) == []
+    with pytest.raises(GenomeError, match="nodes; at most"):
+        Genome([Slot("h", "state", ["tanh"] * HARD_LIMITS.max_slot_size + ["h"])])

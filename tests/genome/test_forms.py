@@ -67,7 +67,16 @@ def test_primitive_sets_follow_slot_position():
     assert [t.name for t in pset.terminals[Input]] == ["x"]
     assert "xh" not in {p.name for p in pset.primitives[Hidden]}
     assert "xh" in {p.name for p in primitive_set(("h",), True).primitives[Hidden]}
-    assert primitive_set(("h",)) is primitive_set(("h",))
+
+
+def test_primitive_sets_are_not_shared_between_callers():
+    first = primitive_set(("h",))
+    assert primitive_set(("h",)) is not first
+    first.addTerminal(lambda: None, Hidden, name="intruder")
+    first.primitives[Hidden].clear()
+    again = primitive_set(("h",))
+    assert "intruder" not in {t.name for t in again.terminals[Hidden]}
+    assert {p.name for p in again.primitives[Hidden]} >= {"W", "U", "add", "tanh"}
 
 
 def test_deap_operators_work_on_slot_trees():
@@ -88,3 +97,24 @@ def test_deap_operators_work_on_slot_trees():
             assert parse(str(child)) == child
             changed += child != g
     assert changed > 50
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a": ' * 100_000, b"[" * 100_000])
+def test_deeply_nested_json_is_a_genome_error(text):
+    with pytest.raises(GenomeError, match="nested too deeply"):
+        from_json(text)
+
+
+def test_oversized_json_is_rejected_before_parsing():
+    from genome.serialize import MAX_JSON_LENGTH
+
+    with pytest.raises(GenomeError, match="characters long; the limit is"):
+        from_json(" " * (MAX_JSON_LENGTH + 1))
+    huge = {"format": "rnn-genome/1",
+            "slots": [{"name": "h", "kind": "state", "tree": ["b"] * 10_000_000}]}
+    with pytest.raises(GenomeError, match=r"slots\[0\].tree: over 20,000 nodes"):
+        from_json(huge)
+    many = {"format": "rnn-genome/1",
+            "slots": [{"name": f"s{i}", "kind": "state", "tree": ["b"]} for i in range(100)]}
+    with pytest.raises(GenomeError, match="100 slots; at most 64"):
+        from_json(many)

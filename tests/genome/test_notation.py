@@ -1,8 +1,23 @@
+import functools
+import json
 import time
 
 import pytest
 
-from genome import GenomeError, NotationError, SlotKind, parse, seeds
+from genome import (
+    HARD_LIMITS,
+    Genome,
+    GenomeError,
+    NotationError,
+    Slot,
+    SlotKind,
+    from_json,
+    parse,
+    seeds,
+    to_json,
+)
+from genome.notation import MAX_NESTING, MAX_TEXT_LENGTH
+from genome.primitives import bias_name
 
 GRU = """
 z = sigmoid(W x + U h + b)
@@ -89,6 +104,12 @@ def test_states_read_previous_and_new_values():
         ("h' = tanh h", 1, 11, "expected '(' after tanh"),
         ("h' = add(h)", 1, 6, "'add' is reserved"),
         ("h' = mul(h, h)", 1, 11, "unexpected character ','"),
+        # Columns count the user's characters, σ and ’ included.
+        ("h' = σ(W x) + q", 1, 15, "q is not defined"),
+        ("h’ = σ(σ(h)) * q", 1, 16, "q is not defined"),
+        ("h' = σ h", 1, 8, "expected '(' after σ"),
+        ("h' = tanh(W x + b(1e400))", 1, 19, "must be finite"),
+        ("h' = b(-1e999) + h", 1, 9, "must be finite"),
     ],
 )
 def test_errors_name_line_column_and_expectation(text, line, column, fragment):
@@ -97,6 +118,22 @@ def test_errors_name_line_column_and_expectation(text, line, column, fragment):
     error = caught.value
     assert (error.line, error.column) == (line, column), str(error)
     assert fragment in str(error)
+
+
+def test_error_echoes_the_line_as_written():
+    text = "h’ =\tσ(W x) ⊙ q  # gate"
+    with pytest.raises(NotationError) as caught:
+        parse(text)
+    error = caught.value
+    assert error.column == text.index("q") + 1
+    echoed, caret = str(error).split("\n")[1:]
+    assert echoed == "    " + text
+    assert caret.index("^") == echoed.index("q")
+    assert caret[4:].startswith("    \t")  # tabs kept, so the caret lines up when shown
+
+
+def test_sigma_means_sigmoid():
+    assert parse("z = σ(W x + b)\nh' = z * h") == parse("z = sigmoid(W x + b)\nh' = z * h")
 
 
 def test_missing_output_is_reported():
@@ -165,3 +202,78 @@ def test_genome_error_is_a_value_error():
     with pytest.raises(ValueError):
         parse("h' = q")
     assert issubclass(NotationError, GenomeError)
+
+
+def _chain(names: list[str], leaf: str = "h") -> Genome:
+    return Genome([Slot("h", "state", [*names, leaf])])
+
+
+def _right_nested(op: str, depth: int) -> Genome:
+    """``h op (h op (... h))``: every level parenthesised when printed."""
+    return _chain([op, "h"] * depth)
+
+
+BIGGEST = bias_name(-1.2345678901234567e-300)  # one of the longest bias names
+WIDE = ["tanh chain at the node limit", "U(p * ...) chain", "right-nested product",
+        "right-nested difference", "sum of long references", "sum of long biases",
+        "products of sums", "sum of activations", "64 slots"]
+
+
+@functools.cache
+def _wide_genomes() -> dict[str, Genome]:
+    cap = HARD_LIMITS.max_slot_size
+    long_name = "z" * 32
+    many = cap // 2
+    return {
+        "tanh chain at the node limit": _chain(["tanh"] * (cap - 1)),
+        "U(p * ...) chain": _chain(["U", "p"] * ((cap - 1) // 2)),
+        "right-nested product": _right_nested("mul", (cap - 1) // 2),
+        "right-nested difference": _right_nested("sub", (cap - 1) // 2),
+        "sum of long references": Genome([
+            Slot(long_name, "intermediate", ["b"]),
+            Slot("h", "state", ["add"] * (many - 2) + [long_name] * (many - 1)),
+        ]),
+        "sum of long biases": _chain(["add"] * (many - 1) + [BIGGEST] * (many - 1), BIGGEST),
+        "products of sums": _chain(["mul", "add", "h", "h"] * ((cap - 1) // 4)),
+        "sum of activations": _chain(["add"] * (cap // 3 - 1) + ["tanh", "h"] * (cap // 3 - 1),
+                                     "h"),
+        "64 slots": Genome(
+            [Slot(f"s{i:031d}", "state", ["tanh"] * 300 + ["h"]) for i in range(63)]
+            + [Slot("h", "state", ["tanh"] * 300 + [f"s{0:031d}"])]),
+    }
+
+
+@pytest.mark.parametrize("name", WIDE)
+def test_every_genome_within_the_hard_limits_round_trips(name):
+    g = _wide_genomes()[name]
+    text = str(g)
+    assert len(text) <= MAX_TEXT_LENGTH
+    assert parse(text) == g
+    assert from_json(json.dumps(to_json(g))) == g
+
+
+@pytest.mark.parametrize("depth", [130, 300, 2_000])
+def test_pending_operators_are_not_nesting(depth):
+    g = _right_nested("mul", depth)
+    assert g.height == depth
+    assert parse(str(g)) == g
+    text = "h' = " + "tanh(" * 300 + "h" + ")" * 300
+    assert parse(text) == _chain(["tanh"] * 300)
+
+
+def test_nesting_limit_counts_openings_and_names_the_one_too_many():
+    assert parse("h' = " + "(" * 10_000 + "h" + ")" * 10_000) == _chain([])
+    pairs = MAX_NESTING // 2 + 1  # each "U(" opens two levels
+    with pytest.raises(NotationError, match="nested too deeply") as caught:
+        parse("h' = " + "U(" * pairs + "h" + ")" * pairs)
+    assert caught.value.column == len("h' = ") + MAX_NESTING + 1
+
+
+def test_hostile_nesting_is_rejected_quickly():
+    start = time.perf_counter()
+    for text in ("h' = " + "tanh(" * 100_000 + "h" + ")" * 100_000,
+                 "h' = " + "h * (" * 100_000 + "h" + ")" * 100_000,
+                 "h' = " + "p * U(" * 100_000 + "h" + ")" * 100_000):
+        with pytest.raises(NotationError, match=r"nested too deeply|too large"):
+            parse(text)
+    assert time.perf_counter() - start < 10.0
