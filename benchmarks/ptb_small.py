@@ -4,11 +4,18 @@ Zaremba et al.'s small setting, as in TensorFlow's old PTB tutorial: 2 layers
 of 200 units, unroll 20, batch 20, SGD learning rate 1.0 halved every epoch
 after the 4th, 13 epochs, no dropout, weights uniform in [-0.1, 0.1],
 gradient norm clipped at 5, the 10k-word vocabulary; states are carried from
-batch to batch. Published: valid 121.4, test 115.9 perplexity. (The tutorial
+batch to batch; the training cost is the tutorial's, the cross-entropy summed
+over the 20 unrolled steps and averaged over the batch. Published: valid 121.4, test 115.9 perplexity. (The tutorial
 used forget bias 0; lstm_b and keras' LSTM start the forget bias at 1.)
 
 Both models train in the same process, one epoch each in turn. Each epoch
-ends with a checkpoint, so an interrupted run continues with ``--resume``.
+ends with a checkpoint, so an interrupted run continues with ``--resume``:
+per model, the epoch's weights go to a file of their own
+(``KIND.epoch-N.weights.h5``), then ``KIND.checkpoint.json`` (the epochs'
+log entries and that file's name) is replaced atomically. That small file is
+the only thing trusted on resume, so a kill at any moment leaves weights and
+log that agree, and no epoch is trained twice. ``curve.json`` (both models'
+logs) is rewritten atomically after it, for reading.
 
 Usage:
     python benchmarks/ptb_small.py [--epochs 13] [--data-dir ../shared/data/ptb]
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -83,12 +91,15 @@ class Runner:
             self.optimizer.learning_rate.assign(lr)
             with tf.GradientTape() as tape:
                 logits, *final = self.model([x, *states], training=True)
-                loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(
-                    y, logits, from_logits=True))
-            grads = tape.gradient(loss, variables)
+                per_token = tf.keras.losses.sparse_categorical_crossentropy(
+                    y, logits, from_logits=True)
+                # The tutorial's cost sums over the unrolled steps and averages over the
+                # batch: 20x the per-token mean, so SGD at 1.0 takes steps 20x longer.
+                cost = tf.reduce_sum(per_token) / BATCH
+            grads = tape.gradient(cost, variables)
             grads, _ = tf.clip_by_global_norm(grads, 5.0)
             self.optimizer.apply(grads, variables)
-            return loss, final
+            return tf.reduce_mean(per_token), final
 
         @tf.function
         def eval_step(x, y, states):
@@ -124,6 +135,39 @@ class Runner:
         return math.exp(total / count)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a reader (or a kill) sees the old or the new."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def load_checkpoint(out: Path, kind: str) -> tuple[list[dict], Path | None]:
+    """The log entries and weights file of ``kind``'s last completed epoch (none: [])."""
+    meta = out / f"{kind}.checkpoint.json"
+    if not meta.exists():
+        return [], None
+    saved = json.loads(meta.read_text())
+    return saved["log"], out / saved["weights"]
+
+
+def save_checkpoint(out: Path, kind: str, model: keras.Model, entries: list[dict]) -> None:
+    """Save ``model`` as of ``entries``' last epoch, then the checkpoint that names it."""
+    epoch = entries[-1]["epoch"]
+    weights = out / f"{kind}.epoch-{epoch}.weights.h5"
+    # A new file per epoch: until the checkpoint names it, the previous epoch's
+    # weights stay intact beside the checkpoint that names them.
+    model.save_weights(weights)
+    _, previous = load_checkpoint(out, kind)
+    write_atomically(out / f"{kind}.checkpoint.json",
+                     json.dumps({"weights": weights.name, "log": entries}, indent=2))
+    if previous is not None and previous != weights and previous.exists():
+        previous.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,13 +186,23 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "curve.json"
-    log = json.loads(log_path.read_text()) if args.resume and log_path.exists() else {}
+    log: dict[str, list[dict]] = {}
     runners = {kind: Runner(kind, task.vocab_size) for kind in args.models}
     for kind, runner in runners.items():
-        done = len(log.get(kind, []))
-        if done:
-            runner.model.load_weights(out / f"{kind}.weights.h5")
-            print(f"{kind}: resuming after epoch {done}")
+        entries, weights = load_checkpoint(out, kind) if args.resume else ([], None)
+        legacy = out / f"{kind}.weights.h5"
+        if args.resume and weights is None and legacy.exists() and log_path.exists():
+            # A run from before checkpoint files: its weights may be one epoch
+            # ahead of its log; resuming is still better than starting over.
+            entries = json.loads(log_path.read_text()).get(kind, [])
+            weights = legacy if entries else None
+            if entries:
+                print(f"{kind}: older layout without {kind}.checkpoint.json; trusting "
+                      f"curve.json")
+        if weights is not None:
+            runner.model.load_weights(weights)
+            log[kind] = entries
+            print(f"{kind}: resuming after epoch {entries[-1]['epoch']}")
     for epoch in range(1, args.epochs + 1):
         lr = 1.0 * 0.5 ** max(epoch - 4, 0)
         for kind, runner in runners.items():
@@ -160,8 +214,8 @@ def main() -> None:
             entry = {"epoch": epoch, "lr": lr, "train": train_ppl, "valid": valid,
                      "test": test, "seconds": seconds}
             log.setdefault(kind, []).append(entry)
-            runner.model.save_weights(out / f"{kind}.weights.h5")
-            log_path.write_text(json.dumps(log, indent=2))
+            save_checkpoint(out, kind, runner.model, log[kind])
+            write_atomically(log_path, json.dumps(log, indent=2))
             print(f"{kind:6s} epoch {epoch:2d} lr {lr:.4f}: train {train_ppl:8.1f}  "
                   f"valid {valid:8.1f}  test {test:8.1f}  ({seconds:.0f} s)", flush=True)
     print("\nlast epoch of each (published small config: valid 121.4, test 115.9):")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from evolve.cli._common import CliError, parse_assignments, read_genome
 from evolve.cli._table import render_table
+
+if TYPE_CHECKING:
+    from evolve.evaluation import EvaluationProtocol
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,12 +26,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("genome", help="seed name, genome notation, @FILE, or (with --db) a "
                                        "stored genome's id, hash or hash prefix")
     parser.add_argument("--db", help="database to look a stored genome up in")
-    parser.add_argument("--task", required=True, choices=TASK_NAMES)
-    parser.add_argument("--preset", default="quick", choices=PRESETS,
+    parser.add_argument("--task", choices=TASK_NAMES,
+                        help="the task (required unless --protocol names it)")
+    parser.add_argument("--preset", default=None, choices=PRESETS,
                         help="protocol preset (default quick)")
+    parser.add_argument("--protocol", metavar="FILE.json",
+                        help="start from this protocol instead of a preset: a JSON object as "
+                             "EvaluationProtocol.to_dict() writes it, or the output of "
+                             "`evolve eval --json` (its protocol is used)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a protocol field (units=64, train_steps=500, "
                              "learning_rates=[0.01,0.003]) or a task parameter (task.length=8)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="PTB tasks: use data files whose SHA-256 differs from Mikolov's "
+                             "(sets the task parameter verify=false)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--data-dir", help="Penn Treebank directory (default: ../shared/data/ptb "
                                            "or $EVOLVE_PTB_DIR)")
@@ -35,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evolve.evaluation import ProtocolError, evaluate, preset_protocol
+    from evolve.evaluation import evaluate
     from evolve.tasks import DataError
 
     store = None
@@ -44,10 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
         store = open_store(args.db, create=False)
     genome = read_genome(args.genome, store)
-    try:
-        protocol = preset_protocol(args.task, args.preset, **parse_assignments(args.set))
-    except ProtocolError as error:
-        raise CliError(f"protocol: {error}") from None
+    protocol = build_protocol(args)
     try:
         result = evaluate(genome, protocol, seed=args.seed, data_dir=args.data_dir)
     except DataError as error:
@@ -57,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, indent=2))
         return 0 if result.ok else 1
-    print(f"{args.task}: {result.status.value}  {result.metric} = {_number(result.value)}  "
+    print(f"{protocol.task}: {result.status.value}  {result.metric} = {_number(result.value)}  "
           f"({result.params:,} recurrent parameters, {result.seconds:.1f} s)")
     if result.error:
         print(f"error: {result.error}")
@@ -67,9 +77,67 @@ def run(args: argparse.Namespace) -> int:
                      _number(result.metrics.get(f"test_{name}"))])
     if rows:
         print(render_table(["metric", "valid", "test"], rows, align_right=(1, 2)))
-    print(f"protocol {protocol.hash[:12]} ({args.preset}; units {protocol.units}, "
+    origin = args.protocol if args.protocol else (args.preset or "quick")
+    print(f"protocol {protocol.hash[:12]} ({origin}; units {protocol.units}, "
           f"{protocol.train_steps} steps, lr {list(protocol.learning_rates)}); seed {args.seed}")
     return 0 if result.ok else 1
+
+
+def build_protocol(args: argparse.Namespace) -> EvaluationProtocol:
+    """The protocol ``evolve eval`` runs: a preset or ``--protocol`` file, then the overrides."""
+    from evolve.evaluation import EvaluationProtocol, ProtocolError, preset_protocol
+
+    where = f"protocol (from {args.protocol})" if args.protocol else "protocol"
+    overrides = parse_assignments(args.set)
+    try:
+        base = None
+        if args.protocol is not None:
+            if args.preset is not None:
+                raise CliError("give --preset or --protocol, not both: the protocol file "
+                               "already sets every field")
+            base = EvaluationProtocol.from_dict(read_protocol_file(args.protocol))
+            if args.task is not None and args.task != base.task:
+                raise CliError(f"--task {args.task} contradicts {args.protocol}, whose task "
+                               f"is {base.task}")
+        elif args.task is None:
+            raise CliError("give --task TASK, or --protocol FILE.json naming one")
+        task = base.task if base is not None else args.task
+        if args.no_verify:
+            if not task.startswith("ptb-"):
+                raise CliError(f"--no-verify is for the PTB tasks (ptb-word, ptb-char), whose "
+                               f"data files are checked; {task} has none")
+            overrides.setdefault("task_params", {})["verify"] = False
+        if base is None:
+            return preset_protocol(task, args.preset or "quick", **overrides)
+        # Merged, not replaced: task.length=8 keeps the file's other task parameters.
+        if "task_params" in overrides:
+            overrides["task_params"] = {**base.task_params, **overrides["task_params"]}
+        return base.replace(**overrides)
+    except ProtocolError as error:
+        raise CliError(f"{where}: {error}") from None
+
+
+def read_protocol_file(path: str) -> dict[str, Any]:
+    """The protocol fields in a JSON file: a bare protocol or an ``evolve eval --json`` record."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise CliError(f"cannot read protocol file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"protocol file {path} is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise CliError(f"protocol file {path} is not valid JSON: {error}") from None
+    # `evolve eval --json` wraps the protocol in its record: a protocol has no
+    # field called "protocol", so the two cannot be confused.
+    if isinstance(data, dict) and isinstance(data.get("protocol"), dict):
+        data = data["protocol"]
+    if not isinstance(data, dict):
+        raise CliError(f"protocol file {path} must hold a JSON object of protocol fields "
+                       f"(as EvaluationProtocol.to_dict() writes), got a "
+                       f"{type(data).__name__}")
+    return data
 
 
 def _number(value) -> str:

@@ -18,10 +18,20 @@ from evolve.tasks import Split, Task
 from genome import Genome
 
 _LN2 = math.log(2.0)
+#: Most points of a training-loss curve.
+CURVE_POINTS = 50
 
 
 @dataclass
 class Outcome:
+    """How one setting's training went.
+
+    ``curve`` is ``[[step, mean training loss since the previous point], ...]``
+    (at most :data:`CURVE_POINTS`, finite losses only); ``step_seconds`` the
+    mean wall time of a training step after the first (which includes
+    tracing), ``None`` with fewer than two steps.
+    """
+
     status: Status
     valid: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
@@ -29,6 +39,34 @@ class Outcome:
     final_loss: float = math.nan
     error: str = ""
     model: object = None
+    curve: list[list[float]] = field(default_factory=list)
+    step_seconds: float | None = None
+
+
+class _OutOfTimeError(Exception):
+    """The deadline passed while measuring; the message says where."""
+
+
+class _Curve:
+    """Mean training loss over fixed intervals of steps, at most CURVE_POINTS of them."""
+
+    def __init__(self, total_steps: int):
+        self.every = max(1, math.ceil(total_steps / CURVE_POINTS))
+        self.points: list[list[float]] = []
+        self._sum = 0.0
+        self._count = 0
+
+    def add(self, step: int, loss: float) -> None:
+        self._sum += loss
+        self._count += 1
+        if step % self.every == 0:
+            self.flush(step)
+
+    def flush(self, step: int) -> None:
+        """Close the interval ending at ``step`` (a partial one when training stops early)."""
+        if self._count:
+            self.points.append([step, self._sum / self._count])
+        self._sum, self._count = 0.0, 0
 
 
 def train_setting(genome: Genome, protocol: EvaluationProtocol, task: Task,
@@ -74,30 +112,58 @@ def _train(genome: Genome, protocol: EvaluationProtocol, task: Task, data: dict[
     order = np.random.default_rng(seed).permutation(len(train))
     batch = protocol.batch_size
     loss = math.nan
+    curve = _Curve(protocol.train_steps)
+    after_first = math.nan
+
+    def seconds_per_step(done: int) -> float | None:
+        if done < 2:
+            return None
+        return (time.monotonic() - after_first) / (done - 1)
+
     for index in range(protocol.train_steps):
         rows = order[(np.arange(batch) + index * batch) % len(order)]
         loss = float(step(train.inputs[rows], train.targets[rows], train.weights[rows]))
+        if index == 0:
+            after_first = time.monotonic()
         if not math.isfinite(loss):
+            curve.flush(index)  # the finite steps before this one
             return Outcome(Status.DIVERGED, steps=index + 1, final_loss=loss,
-                           error=f"loss became {loss} at training step {index + 1}")
+                           error=f"loss became {loss} at training step {index + 1}",
+                           curve=curve.points, step_seconds=seconds_per_step(index + 1))
+        curve.add(index + 1, loss)
         if time.monotonic() > deadline:
+            curve.flush(index + 1)
             return Outcome(Status.TIMEOUT, steps=index + 1, final_loss=loss,
                            error=f"time budget of {protocol.time_budget:g} s ran out at "
-                                 f"training step {index + 1} of {protocol.train_steps}")
-    valid = measure(model, task, data["valid"], batch)
-    if not all(math.isfinite(v) for v in valid.values() if not _optional(v)):
-        return Outcome(Status.DIVERGED, valid=valid, steps=protocol.train_steps,
-                       final_loss=loss, error="validation metrics are not finite")
-    test = measure(model, task, data["test"], batch)
-    return Outcome(Status.DONE, valid, test, protocol.train_steps, loss, model=model)
+                                 f"training step {index + 1} of {protocol.train_steps}",
+                           curve=curve.points, step_seconds=seconds_per_step(index + 1))
+    curve.flush(protocol.train_steps)
+    trained = {"steps": protocol.train_steps, "final_loss": loss, "curve": curve.points,
+               "step_seconds": seconds_per_step(protocol.train_steps)}
+    try:
+        valid = measure(model, task, data["valid"], batch, deadline, "validation")
+        if not all(math.isfinite(v) for v in valid.values() if not _optional(v)):
+            return Outcome(Status.DIVERGED, valid=valid, error="validation metrics are not "
+                           "finite", **trained)
+        test = measure(model, task, data["test"], batch, deadline, "test")
+    except _OutOfTimeError as error:
+        return Outcome(Status.TIMEOUT, error=f"time budget of {protocol.time_budget:g} s ran "
+                                             f"out {error}", **trained)
+    return Outcome(Status.DONE, valid, test, model=model, **trained)
 
 
 def _optional(value: float) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def measure(model: keras.Model, task: Task, split: Split, batch: int) -> dict[str, float]:
-    """Cross-entropy, bits per token, perplexity, accuracy and the task's own metrics."""
+def measure(model: keras.Model, task: Task, split: Split, batch: int,
+            deadline: float = math.inf, name: str = "") -> dict[str, float]:
+    """Cross-entropy, bits per token, perplexity, accuracy and the task's own metrics.
+
+    Raises:
+        _OutOfTimeError: ``deadline`` (``time.monotonic()``) passed between two
+            batches; the message names split ``name`` and the batch.
+    """
 
     @tf.function(reduce_retracing=True)
     def forward(inputs, targets):
@@ -106,12 +172,18 @@ def measure(model: keras.Model, task: Task, split: Split, batch: int) -> dict[st
         return nats, tf.argmax(logits, axis=-1, output_type=tf.int32)
 
     size = max(batch, 64)
+    batches = math.ceil(len(split) / size)
     nats_parts, prediction_parts = [], []
-    for start in range(0, len(split), size):
+    for number, start in enumerate(range(0, len(split), size), start=1):
         nats, predictions = forward(split.inputs[start:start + size],
                                     split.targets[start:start + size])
         nats_parts.append(nats.numpy())
         prediction_parts.append(predictions.numpy())
+        # Measuring a whole PTB split can take as long as training: it counts too.
+        if time.monotonic() > deadline:
+            raise _OutOfTimeError(f"measuring {name or 'a split'}, after batch {number} of "
+                                  f"{batches} ({min(start + size, len(split)):,} of "
+                                  f"{len(split):,} sequences)")
     nats = np.concatenate(nats_parts)
     predictions = np.concatenate(prediction_parts)
     weights = split.weights

@@ -6,6 +6,7 @@ import functools
 import math
 import time
 import traceback
+from typing import Any
 
 from evolve.evaluation.protocol import EvaluationProtocol
 from evolve.evaluation.result import EvaluationResult, Status
@@ -31,12 +32,43 @@ def task_for(protocol: EvaluationProtocol, data_dir: str | None = None) -> Task:
 
 #: Most training sequences generated; longer trainings go round them again.
 TRAIN_POOL = 65_536
+#: Most tokens in the training pool: fewer sequences when they are long.
+TRAIN_TOKENS = 16 * 2**20
+#: Sequences generated first to learn a task's sequence length.
+_PROBE = 16
 
 
-@functools.lru_cache(maxsize=16)
-def _data(protocol_hash: str, task: Task, protocol: EvaluationProtocol) -> dict[str, Split]:
+def train_pool_size(task: Task, protocol: EvaluationProtocol) -> int:
+    """How many training sequences to generate for ``protocol``.
+
+    Enough for every step to see new sequences, but at most :data:`TRAIN_POOL`
+    and at most about :data:`TRAIN_TOKENS` tokens, never under one batch.
+    Deterministic: it depends only on the task, the protocol and the data seed.
+    """
     count = min(protocol.train_steps * protocol.batch_size, TRAIN_POOL)
+    probe = task.split("train", protocol.data_seed, min(count, _PROBE))
+    width = max(1, probe.inputs.shape[1])
+    return max(protocol.batch_size, min(count, TRAIN_TOKENS // width))
+
+
+@functools.lru_cache(maxsize=4)
+def _data(protocol_hash: str, task: Task, protocol: EvaluationProtocol) -> dict[str, Split]:
+    """The splits a protocol trains and measures on, cached per process.
+
+    Memory: a split costs 12 bytes per token (int32 inputs and targets,
+    float32 weights). The training pool holds at most ``TRAIN_TOKENS`` (16 Mi)
+    tokens, about 200 MB, or one batch if that is more; valid and test are
+    ``valid_sequences`` and ``test_sequences`` long. At most 4 protocols' data
+    stay cached, so a campaign's few protocols are not regenerated per
+    candidate while a process stays within a bounded footprint.
+    """
+    count = train_pool_size(task, protocol)
     train = task.split("train", protocol.data_seed, count)
+    # Sequence lengths vary (arithmetic): where the probe underestimated
+    # them, drop rows rather than exceed the token bound.
+    rows = max(protocol.batch_size, TRAIN_TOKENS // max(1, train.inputs.shape[1]))
+    if len(train) > rows:
+        train = train.batch(0, rows)  # a copy, so the larger arrays are freed
     valid = task.split("valid", protocol.data_seed, protocol.valid_sequences)
     test = task.split("test", protocol.data_seed, protocol.test_sequences)
     return {"train": train, "valid": valid, "test": test}
@@ -59,7 +91,12 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
         data_dir: where Penn Treebank is, for the PTB tasks.
 
     Returns:
-        The result. Same genome, protocol and seed: same result.
+        The result. Same genome, protocol and seed: same result (timings
+        aside). Each entry of ``metrics["settings"]`` has the setting's
+        training-loss ``curve`` (at most 50 ``[step, mean loss]`` points) and
+        ``step_seconds`` (mean seconds per step after the first, which
+        includes tracing); ``metrics["curve"]`` and ``metrics["step_seconds"]``
+        are the best setting's.
 
     Raises:
         evolve.tasks.DataError: when the task's data cannot be read (that is
@@ -79,7 +116,8 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
 
     def failure(status: Status, error: str, metrics: dict | None = None,
                 params: int = 0) -> EvaluationResult:
-        return EvaluationResult(status=status, value=metric.worst(), metrics=metrics or {},
+        return EvaluationResult(status=status, value=metric.worst(),
+                                metrics=_json_safe(metrics or {}),
                                 params=params, seconds=time.monotonic() - started,
                                 error=error[:4000], **base)
 
@@ -102,12 +140,13 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
         except Exception as error:  # a crashing candidate must not stop the campaign
             summary = "".join(traceback.format_exception_only(type(error), error)).strip()
             settings.append({"learning_rate": learning_rate, "init_scale": init_scale,
-                             "status": Status.FAILED.value, "error": summary[:1000]})
+                             "status": Status.FAILED.value, "error": summary[:1000],
+                             "curve": [], "step_seconds": None})
             continue
         record = {"learning_rate": learning_rate, "init_scale": init_scale,
                   "status": outcome.status.value, "steps": outcome.steps,
                   "final_loss": outcome.final_loss if math.isfinite(outcome.final_loss)
-                  else None}
+                  else None, "curve": outcome.curve, "step_seconds": outcome.step_seconds}
         if outcome.status is Status.DONE:
             record["valid"] = outcome.valid
             value = outcome.valid[metric.name]
@@ -131,6 +170,8 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
     metrics.update({f"test_{k}": v for k, v in outcome.test.items()})
     metrics["learning_rate"] = record["learning_rate"]
     metrics["init_scale"] = record["init_scale"]
+    metrics["curve"] = record["curve"]
+    metrics["step_seconds"] = record["step_seconds"]
     metrics["settings"] = settings
     return EvaluationResult(status=Status.DONE, value=value, metrics=_json_safe(metrics),
                             params=params, seconds=time.monotonic() - started, **base)
@@ -142,7 +183,7 @@ def _recurrent_param_count(genome: Genome, protocol: EvaluationProtocol) -> int:
     return first + rest
 
 
-def _json_safe(value):
+def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -12,6 +12,8 @@ from typing import Any
 __all__ = ["EvaluationProtocol", "ProtocolError"]
 
 _VERSION = 1
+#: The longest time budget a protocol accepts, in seconds (30 days).
+MAX_TIME_BUDGET = 30 * 24 * 3600.0
 
 
 class ProtocolError(ValueError):
@@ -27,14 +29,16 @@ class EvaluationProtocol:
 
     Attributes:
         task: task name (see :data:`evolve.tasks.TASK_NAMES`).
-        task_params: the task's difficulty parameters.
+        task_params: the task's difficulty parameters; stored complete (omitted
+            ones at their defaults) with floats as floats.
         units: hidden width of every recurrent layer.
         layers: stacked recurrent layers.
         embedding: embedding width (0: equal to ``units``, which square-input
             genomes such as MUT1 need).
         batch_size: sequences per training step.
         train_steps: training steps per hyperparameter setting.
-        time_budget: seconds for the whole evaluation; past it: ``timeout``.
+        time_budget: seconds for the whole evaluation, training and measuring
+            (at most 30 days); past it: ``timeout``.
         learning_rates: tried in turn with each of ``init_scales``; the best
             setting by validation metric is kept (Jozefowicz et al.).
         init_scales: factors applied to the initial matrices and peepholes.
@@ -70,28 +74,35 @@ class EvaluationProtocol:
     max_params: int = 5_000_000
 
     def __post_init__(self) -> None:
+        from evolve.tasks import TASK_NAMES, canonical_task_params
+
+        # Every field is stored in one canonical spelling (600 and 600.0, an
+        # omitted default and the default spelled out), so that to_dict() and
+        # the hash are the same for protocols that mean the same.
         if not isinstance(self.task_params, dict):
             raise ProtocolError(f"task_params must be a table of names and values, got "
                                 f"{self.task_params!r}")
-        object.__setattr__(self, "task_params", dict(self.task_params))
+        if self.task not in TASK_NAMES:
+            raise ProtocolError(f"task {self.task!r} unknown; the tasks are "
+                                f"{', '.join(TASK_NAMES)}")
+        try:
+            params = canonical_task_params(self.task, self.task_params)
+        except ValueError as error:
+            raise ProtocolError(f"task_params: {error}") from None
+        object.__setattr__(self, "task_params", params)
         for name in ("learning_rates", "init_scales"):
             object.__setattr__(self, name, _numbers(name, getattr(self, name)))
         for name in ("time_budget", "clip_norm"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise ProtocolError(f"{name} must be a number, got {value!r}")
+            try:
+                object.__setattr__(self, name, float(value))
+            except OverflowError:
+                raise ProtocolError(f"{name} must be a finite number, got {value!r}") from None
         self._check()
 
     def _check(self) -> None:
-        from evolve.tasks import TASK_NAMES, check_task
-
-        if self.task not in TASK_NAMES:
-            raise ProtocolError(f"task {self.task!r} unknown; the tasks are "
-                                f"{', '.join(TASK_NAMES)}")
-        try:
-            check_task(self.task, self.task_params)
-        except ValueError as error:
-            raise ProtocolError(f"task_params: {error}") from None
         # Upper bounds keep a typo from asking for terabytes.
         bounded = {"units": 8192, "layers": 16, "batch_size": 8192, "train_steps": 10**7,
                    "max_params": 10**10}
@@ -107,8 +118,10 @@ class EvaluationProtocol:
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
                 raise ProtocolError(f"{name} must be an integer from 0 to {high:,}, got "
                                     f"{value!r}")
-        if not (isinstance(self.time_budget, int | float) and self.time_budget > 0):
-            raise ProtocolError(f"time_budget must be positive seconds, got {self.time_budget!r}")
+        # Finite, too: the hash is JSON, which has no infinity.
+        if not (math.isfinite(self.time_budget) and 0 < self.time_budget <= MAX_TIME_BUDGET):
+            raise ProtocolError(f"time_budget must be positive seconds, at most "
+                                f"{MAX_TIME_BUDGET:,.0f} (30 days), got {self.time_budget!r}")
         for name in ("learning_rates", "init_scales"):
             values = getattr(self, name)
             if not values or not all(math.isfinite(v) and v > 0 for v in values):
@@ -117,7 +130,7 @@ class EvaluationProtocol:
         if self.optimizer not in ("adam", "sgd"):
             raise ProtocolError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm >= 0):
-            raise ProtocolError(f"clip_norm must be >= 0, got {self.clip_norm!r}")
+            raise ProtocolError(f"clip_norm must be a finite number >= 0, got {self.clip_norm!r}")
 
     @property
     def settings(self) -> list[tuple[float, float]]:
@@ -167,6 +180,6 @@ def _numbers(name: str, value: Any) -> tuple[float, ...]:
         if any(isinstance(v, bool) for v in values):
             raise TypeError
         return tuple(float(v) for v in values)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ProtocolError(f"{name} must be a number or a list of numbers, got {value!r}"
                             ) from None

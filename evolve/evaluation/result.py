@@ -31,7 +31,8 @@ class EvaluationResult:
         value: validation headline metric of the best setting; for a failure,
             the worst possible value (0 or infinity), never NaN.
         metrics: everything measured, JSON-ready (``valid_*``, ``test_*``,
-            ``settings``: one entry per hyperparameter setting).
+            ``curve`` and ``step_seconds`` of the best setting, ``settings``:
+            one entry per hyperparameter setting, each with its own).
         params: trainable parameters of the model's recurrent layers.
         seconds: wall time of the evaluation.
         error: what went wrong, for a failure.

@@ -68,7 +68,7 @@ def head_revision() -> str:
 
     Example:
         >>> head_revision()
-        '0001'
+        '0002'
     """
     head = _scripts().get_current_head()
     if head is None:  # pragma: no cover - the package always ships revisions

@@ -1,4 +1,4 @@
-"""Ranking: the best genomes overall, per task and per campaign."""
+"""Ranking: the best genomes per task and per campaign."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection, Row
 
 from evolve.store import _validate as check
 from evolve.store._base import CampaignKey, E, G, M, StoreBase, in_batches, member_of, status_is
+from evolve.store._errors import InvalidInputError
 from evolve.store.records import EvaluationStatus
 from evolve.store.records import RankedGenome as Ranked
 
@@ -29,7 +30,10 @@ class RankingMixin(StoreBase):
         - ``campaign`` only: members by their campaign score (see
           :meth:`set_member_scores`); if no member has one yet, members by their best
           ``done`` evaluation of any task.
-        - neither: every ``done`` evaluation, each genome once with its best score.
+        - neither: an error. Scores of different tasks are not comparable
+          (accuracy against bits per character), so there is no overall ranking.
+          With ``task``, all protocols of that task are ranked together: give
+          the campaign too to compare like with like.
 
         Ties go to the earlier row.
 
@@ -42,12 +46,19 @@ class RankingMixin(StoreBase):
             Up to ``k`` ranked genomes, each with its score, hash, notation and, when the
             score comes from an evaluation, that evaluation's id, task, protocol and seed.
 
+        Raises:
+            InvalidInputError: neither ``campaign`` nor ``task`` is given, or ``k`` < 1.
+            NotFoundError: no such campaign.
+
         Example:
             >>> [r.hash[:8] for r in store.best(task="copy", k=3)]
             ['3f2a9c10']
         """
         k = check.integer(k, "k", minimum=1)
         task = check.text(task, "task", optional=True)
+        if campaign is None and task is None:
+            raise InvalidInputError("best() needs a task or a campaign (or both): scores of "
+                                    "different tasks cannot be ranked together")
 
         def work(connection: Connection) -> list[Ranked]:
             campaign_id = None if campaign is None else self._campaign_id(connection, campaign)

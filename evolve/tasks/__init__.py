@@ -8,6 +8,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import typing
 from typing import Any
 
 from evolve.tasks._base import SPLITS, Metric, Split, Task
@@ -27,10 +31,13 @@ __all__ = [
     "Split",
     "Task",
     "Xml",
+    "canonical_task_params",
     "check_task",
     "default_data_dir",
     "make_task",
     "read_text",
+    "task_metric",
+    "task_parameters",
 ]
 
 _SYNTHETIC = {"memorization": Memorization, "arithmetic": Arithmetic, "xml": Xml}
@@ -43,7 +50,7 @@ def check_task(name: str, params: dict[str, Any]) -> None:
 
     Example:
         >>> check_task("xml", {"length": 64})
-        >>> check_task("xml", {"lenght": 64})
+        >>> check_task("xml", {"lenght": 64})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         ValueError: bad parameter for task xml: ...
@@ -59,9 +66,71 @@ def check_task(name: str, params: dict[str, Any]) -> None:
         if unknown:
             raise ValueError(f"bad parameter for task {name}: {', '.join(unknown)}; the "
                              f"parameters are {', '.join(sorted(allowed))}")
-        check_params(**{k: v for k, v in params.items() if k != "verify"})
+        check_params(**params)
         return
     raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
+
+
+# PennTreebank's constructor takes these too, but they are not difficulty
+# parameters: the level comes from the task's name, the directory is where
+# the data is, not what it is.
+_PTB_NOT_PARAMETERS = ("self", "level", "data_dir")
+
+
+def task_parameters(name: str) -> dict[str, tuple[type, Any]]:
+    """Task ``name``'s parameters: name -> (declared type, default), in declaration order.
+
+    The declaration is the task constructor's keyword arguments, so a new
+    parameter needs no second list to keep in step.
+
+    Example:
+        >>> task_parameters("arithmetic")["distractor_rate"]
+        (<class 'float'>, 0.5)
+    """
+    return dict(_declared(name))  # a copy: the cached one is shared
+
+
+@functools.cache
+def _declared(name: str) -> dict[str, tuple[type, Any]]:
+    if name in _SYNTHETIC:
+        constructor, skip = _SYNTHETIC[name].__init__, ("self",)
+    elif name in ("ptb-word", "ptb-char"):
+        constructor, skip = PennTreebank.__init__, _PTB_NOT_PARAMETERS
+    else:
+        raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
+    hints = typing.get_type_hints(constructor)
+    return {parameter.name: (hints[parameter.name], parameter.default)
+            for parameter in inspect.signature(constructor).parameters.values()
+            if parameter.name not in skip}
+
+
+def canonical_task_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` checked, with every omitted parameter at its default and floats as floats.
+
+    Two spellings of the same task (``distractor_rate=1`` and ``1.0``; a
+    default spelled out or left out) give the same dictionary, so the
+    evaluation protocol's hash does not depend on the spelling.
+
+    Raises:
+        ValueError: as :func:`check_task`.
+
+    Example:
+        >>> canonical_task_params("arithmetic", {"distractor_rate": 1})
+        {'digits': 3, 'distractor_rate': 1.0}
+    """
+    if not isinstance(params, dict):
+        raise ValueError(f"task parameters must be a table of names and values, got {params!r}")
+    declared = _declared(name)
+    result = {key: default for key, (_, default) in declared.items()}
+    for key, value in params.items():
+        kind = declared.get(key, (None, None))[0]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            # One too large for a float is left for the task's range check to reject.
+            with contextlib.suppress(OverflowError):
+                value = float(value)
+        result[key] = value
+    check_task(name, result)
+    return result
 
 
 def make_task(name: str, data_dir: str | None = None, **params: Any) -> Task:
@@ -87,4 +156,18 @@ def make_task(name: str, data_dir: str | None = None, **params: Any) -> Task:
             return PennTreebank(level=name.split("-")[1], data_dir=data_dir, **params)
         except TypeError as error:
             raise ValueError(f"bad parameter for task {name}: {error}") from None
+    raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
+
+
+def task_metric(name: str) -> Metric:
+    """The headline metric of task ``name``, without building the task or reading data.
+
+    Example:
+        >>> task_metric("ptb-word")
+        Metric(name='perplexity', higher_is_better=False)
+    """
+    if name in _SYNTHETIC:
+        return _SYNTHETIC[name].metric
+    if name in ("ptb-word", "ptb-char"):
+        return PennTreebank.metric_for(name)
     raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")

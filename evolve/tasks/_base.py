@@ -86,7 +86,10 @@ class Task(abc.ABC):
     def _rng(self, which: str, seed: int) -> np.random.Generator:
         if which not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {which!r}")
-        # Separate, reproducible streams per split: valid and test never overlap train.
+        # Separate, reproducible streams per split. They are independent draws, not
+        # disjoint sets: where the task has few distinct examples (short memorization
+        # strings, one-digit sums) valid and test examples also occur in train, so
+        # they measure generalisation only when the space dwarfs the training pool.
         return np.random.default_rng([seed, SPLITS.index(which), 0x7A5C])
 
     def __repr__(self) -> str:

@@ -71,7 +71,10 @@ def read_text(directory: str | Path, split: str, verify: bool = True) -> str:
         if digest != KNOWN_SHA256[name]:
             raise DataError(f"{path} does not match Mikolov's {name}: SHA-256 {digest}, "
                             f"expected {KNOWN_SHA256[name]} (corrupt or another version; "
-                            f"pass verify=False / --no-verify to use it anyway)")
+                            f"to use it anyway, set the task parameter verify to false: "
+                            f"`evolve eval --no-verify`, `--set task.verify=false`, "
+                            f"task_params = {{ verify = false }} in a campaign file, or "
+                            f"verify=False in Python)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -101,7 +104,8 @@ def _corpus(directory: str, level: str, verify: bool) -> tuple[dict[str, np.ndar
     return arrays, len(vocabulary)
 
 
-def check_params(level: str = "word", steps: int = 35, eval_tokens: int = 0) -> None:
+def check_params(level: str = "word", steps: int = 35, eval_tokens: int = 0,
+                 verify: bool = True) -> None:
     """Raise ValueError for parameters no Penn Treebank task accepts (without reading data)."""
     if level not in ("word", "char"):
         raise ValueError(f"level must be 'word' or 'char', got {level!r}")
@@ -109,6 +113,13 @@ def check_params(level: str = "word", steps: int = 35, eval_tokens: int = 0) -> 
                                    ("eval_tokens", eval_tokens, 0, 10**8)):
         if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
             raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
+    if 0 < eval_tokens <= steps:
+        # Fewer would leave valid and test without a single window to measure.
+        raise ValueError(f"eval_tokens must be 0 (all) or at least steps + 1 = {steps + 1}, got "
+                         f"{eval_tokens}")
+    # A string such as "no" would be truthy and silently verify.
+    if not isinstance(verify, bool):
+        raise ValueError(f"verify must be true or false, got {verify!r}")
 
 
 class PennTreebank(Task):
@@ -133,7 +144,7 @@ class PennTreebank(Task):
 
     def __init__(self, level: str = "word", steps: int = 35, data_dir: str | None = None,
                  verify: bool = True, eval_tokens: int = 0):
-        check_params(level=level, steps=steps, eval_tokens=eval_tokens)
+        check_params(level=level, steps=steps, eval_tokens=eval_tokens, verify=verify)
         directory = Path(data_dir) if data_dir else default_data_dir()
         if directory is None:
             raise DataError("Penn Treebank not found: pass --data-dir DIR (a directory with "
@@ -145,6 +156,21 @@ class PennTreebank(Task):
         self.verify = verify
         self.eval_tokens = eval_tokens
         self._arrays, self._vocab = _corpus(str(directory.resolve()), level, verify)
+        self._check_lengths(directory)
+
+    def _check_lengths(self, directory: Path) -> None:
+        # Training samples windows of steps + 1 tokens at offsets in [0, len - steps - 1);
+        # valid and test need one whole window.
+        needed = {"train": self.steps + 2, "valid": self.steps + 1, "test": self.steps + 1}
+        for split, minimum in needed.items():
+            have = len(self._arrays[split])
+            if have < minimum:
+                name = _FILES[split]
+                path = directory / name if (directory / name).exists() else (
+                    directory / f"{name}.gz")
+                raise DataError(f"{path} has {have:,} {self.level}-level tokens; at least "
+                                f"{minimum:,} are needed with steps={self.steps} "
+                                f"(a truncated or wrong file?)")
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -152,7 +178,14 @@ class PennTreebank(Task):
 
     @property
     def metric(self) -> Metric:  # type: ignore[override]
-        return Metric("perplexity" if self.level == "word" else "bpc", higher_is_better=False)
+        return self.metric_for(self.name)
+
+    @staticmethod
+    def metric_for(name: str) -> Metric:
+        """The headline metric of task ``name`` ("ptb-word" or "ptb-char"), reading no data."""
+        if name not in ("ptb-word", "ptb-char"):
+            raise ValueError(f"not a Penn Treebank task: {name!r}; they are ptb-word, ptb-char")
+        return Metric("perplexity" if name == "ptb-word" else "bpc", higher_is_better=False)
 
     @property
     def vocab_size(self) -> int:

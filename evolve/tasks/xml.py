@@ -19,9 +19,10 @@ def _code(text: str) -> list[int]:
 class Xml(Task):
     """Jozefowicz et al.'s XML modelling task.
 
-    Each sequence is a document of nested elements with random tag names,
-    ``<ab><c></c><dfe></dfe></ab>``, cut or padded to a fixed length; the
-    model predicts the next character. Closing tags are predictable only by
+    Each sequence is a stream of elements: top-level elements with random
+    tag names and nested children, ``<ab><c></c><dfe></dfe></ab><g></g>...``,
+    one after another and cut at a fixed length (usually inside the last
+    element); the model predicts the next character. Closing tags are predictable only by
     remembering which tags are open. Headline metric: bits per character;
     also ``closing_accuracy``, the accuracy on characters inside closing tags
     after ``</``.
@@ -64,7 +65,11 @@ class Xml(Task):
         return "".join(ALPHABET[t - 1] for t in tokens if t != PAD)
 
     def document(self, rng: np.random.Generator) -> str:
-        """One random document of at least ``length + 1`` characters (then cut)."""
+        """Random top-level elements, concatenated until past ``length`` characters.
+
+        A sequence is the first ``length + 1`` characters of this (its inputs
+        and targets, one apart).
+        """
         parts: list[str] = []
         while sum(map(len, parts)) <= self.length:
             parts.append(self._element(rng, 1))

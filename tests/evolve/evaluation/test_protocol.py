@@ -21,8 +21,14 @@ def test_hash_is_stable_and_sensitive():
 
 def test_known_hash_does_not_drift():
     # If this changes, every stored result stops matching its protocol: bump the version.
+    # Recomputed when protocols became canonical (task defaults filled in, floats as
+    # floats): unchanged, because this protocol already spelled every task parameter
+    # and its float fields were floats. Spellings that were not canonical (a default
+    # left out, time_budget=600) now hash as this one does.
     protocol = EvaluationProtocol("memorization", {"length": 5, "alphabet": 8})
     assert protocol.hash == "941f77a1682b9a7d68ddc05720abcb7cf4ec6345290c2316bb470a28e1ea8f82"
+    assert EvaluationProtocol("memorization", {"length": 5}, time_budget=600,
+                              clip_norm=5).hash == protocol.hash
     assert protocol.hash == EvaluationProtocol.from_dict(protocol.to_dict()).hash
     assert protocol.hash == EvaluationProtocol("memorization", {"alphabet": 8, "length": 5}).hash
 
@@ -52,7 +58,21 @@ def test_round_trip_through_dict():
     ({"time_budget": "soon"}, "time_budget must be a number"),
     ({"optimizer": "rmsprop"}, "optimizer must be 'adam' or 'sgd'"),
     ({"time_budget": 0}, "time_budget must be positive"),
-    ({"clip_norm": -1.0}, "clip_norm must be >= 0"),
+    ({"time_budget": float("inf")}, r"time_budget must be positive seconds, at most "
+                                    r"2,592,000 \(30 days\), got inf"),
+    ({"time_budget": float("nan")}, "time_budget must be positive seconds"),
+    ({"time_budget": 31 * 24 * 3600}, r"at most 2,592,000 \(30 days\)"),
+    ({"time_budget": 10**400}, "time_budget must be a finite number"),
+    ({"clip_norm": -1.0}, "clip_norm must be a finite number >= 0"),
+    ({"clip_norm": float("inf")}, "clip_norm must be a finite number >= 0, got inf"),
+    ({"learning_rates": [10**400]}, "learning_rates must be a number or a list"),
+    ({"task": "ptb-word", "task_params": {"verify": "no"}},
+     "task_params: verify must be true or false, got 'no'"),
+    ({"task": "ptb-word", "task_params": {"verify": 0}}, "verify must be true or false"),
+    ({"task": "ptb-word", "task_params": {"steps": 35, "eval_tokens": 30}},
+     "eval_tokens must be 0 .all. or at least steps . 1 = 36"),
+    ({"task": "arithmetic", "task_params": {"distractor_rate": True}},
+     "task_params: arithmetic needs"),
     ({"embedding": -1}, "embedding must be an integer from 0"),
 ])
 def test_bad_fields_are_named(changes, message):
@@ -68,3 +88,39 @@ def test_a_single_number_is_a_list_of_one():
 def test_unknown_field_is_named():
     with pytest.raises(ProtocolError, match=r"unknown protocol field.*unit"):
         EvaluationProtocol.from_dict({"task": "memorization", "unit": 3})
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ({"time_budget": 600}, {"time_budget": 600.0}),
+    ({"clip_norm": 5}, {"clip_norm": 5.0}),
+    ({"task": "arithmetic", "task_params": {"distractor_rate": 1}},
+     {"task": "arithmetic", "task_params": {"distractor_rate": 1.0}}),
+    ({"task": "arithmetic", "task_params": {}},
+     {"task": "arithmetic", "task_params": {"digits": 3, "distractor_rate": 0.5}}),
+    ({"task": "xml", "task_params": {"length": 64}}, {"task": "xml"}),
+    ({"task": "ptb-char", "task_params": {}},
+     {"task": "ptb-char", "task_params": {"steps": 35, "eval_tokens": 0, "verify": True}}),
+])
+def test_spellings_of_the_same_protocol_hash_alike(one, other):
+    a = EvaluationProtocol.from_dict({"task": "memorization", **one})
+    b = EvaluationProtocol.from_dict({"task": "memorization", **other})
+    assert a.hash == b.hash
+    assert a.to_dict() == b.to_dict()
+
+
+def test_to_dict_is_the_canonical_form():
+    protocol = EvaluationProtocol("arithmetic", {"distractor_rate": 2}, time_budget=60,
+                                  clip_norm=1)
+    data = protocol.to_dict()
+    assert data["task_params"] == {"digits": 3, "distractor_rate": 2.0}
+    assert type(data["task_params"]["distractor_rate"]) is float
+    assert type(data["time_budget"]) is float and type(data["clip_norm"]) is float
+    assert type(data["task_params"]["digits"]) is int
+    # Stored protocols come back identical: from_dict of the canonical form is a fixpoint.
+    assert EvaluationProtocol.from_dict(data).to_dict() == data
+    memorization = EvaluationProtocol("memorization").to_dict()
+    assert memorization["task_params"] == {"length": 5, "alphabet": 8}
+
+
+def test_thirty_days_is_the_longest_budget():
+    assert EvaluationProtocol("memorization", time_budget=30 * 24 * 3600).time_budget == 2592000.0

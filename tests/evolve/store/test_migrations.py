@@ -201,3 +201,16 @@ def test_plain_alembic_with_the_top_level_ini(tmp_path):
     assert f"{HEAD} (head)" in current.stdout
     assert VERSION_TABLE in _tables(db) and "alembic_version" not in _tables(db)
     Store(db).close()  # the store accepts what plain Alembic built
+
+
+def test_head_revision_example_names_the_newest_shipped_revision():
+    import doctest
+
+    versions = Path(_migrate.__file__).parent / "migrations" / "versions"
+    newest = max(p.name.split("_")[0] for p in versions.glob("[0-9]*_*.py"))
+    assert _migrate.head_revision() == newest
+    # The docstring's example runs and shows that revision.
+    test = doctest.DocTestFinder().find(_migrate.head_revision, "head_revision",
+                                        globs={"head_revision": _migrate.head_revision})[0]
+    assert doctest.DocTestRunner().run(test).failed == 0
+    assert repr(newest) in _migrate.head_revision.__doc__

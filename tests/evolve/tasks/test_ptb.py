@@ -5,7 +5,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evolve.tasks import DataError, PennTreebank, default_data_dir, make_task, read_text
+from evolve.tasks import (
+    DataError,
+    PennTreebank,
+    check_task,
+    default_data_dir,
+    make_task,
+    read_text,
+)
 
 SHARED = default_data_dir()
 needs_ptb = pytest.mark.skipif(SHARED is None, reason="Penn Treebank not found: set "
@@ -89,3 +96,50 @@ def test_gz_and_plain_copies_verify(tmp_path):
             shutil.copy(SHARED / f"ptb.{split}.txt", tmp_path / f"ptb.{split}.txt")
     task = make_task("ptb-char", data_dir=str(tmp_path))
     assert task.split("train", seed=1, sequences=3).inputs.shape == (3, 35)
+
+
+def test_unverified_file_too_short_for_a_window_is_named(tmp_path):
+    directory = _fixture(tmp_path / "ptb", TINY)  # 8 training words, 3 validation words
+    with pytest.raises(DataError, match=r"ptb\.train\.txt has 8 word-level tokens; at least 37 "
+                                        r"are needed with steps=35"):
+        PennTreebank("word", data_dir=str(directory), verify=False)
+    # Train is long enough for steps=5, valid (3 words) is not.
+    longer = _fixture(tmp_path / "longer", {**TINY, "train": TINY["train"] * 2})
+    with pytest.raises(DataError, match=r"ptb\.valid\.txt has 3 word-level tokens; at least 6"):
+        PennTreebank("word", steps=5, data_dir=str(longer), verify=False)
+    packed = _fixture(tmp_path / "packed", TINY, packed=True)
+    with pytest.raises(DataError, match=r"ptb\.train\.txt\.gz has 8"):
+        PennTreebank("word", data_dir=str(packed), verify=False)
+
+
+def test_eval_tokens_shorter_than_a_window_is_refused():
+    with pytest.raises(ValueError, match=r"eval_tokens must be 0 \(all\) or at least steps \+ 1 = "
+                                         r"21, got 20"):
+        check_task("ptb-word", {"steps": 20, "eval_tokens": 20})
+    check_task("ptb-word", {"steps": 20, "eval_tokens": 21})
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None])
+def test_verify_must_be_a_boolean(tmp_path, value):
+    directory = _fixture(tmp_path / "ptb", TINY)
+    with pytest.raises(ValueError, match=f"verify must be true or false, got {value!r}"):
+        PennTreebank("word", steps=2, data_dir=str(directory), verify=value)
+    with pytest.raises(ValueError, match="verify must be true or false"):
+        check_task("ptb-char", {"verify": value})
+
+
+def test_checksum_error_names_options_that_exist(tmp_path):
+    directory = _fixture(tmp_path / "ptb", TINY)
+    with pytest.raises(DataError) as caught:
+        make_task("ptb-word", data_dir=str(directory))
+    message = str(caught.value)
+    assert "`evolve eval --no-verify`" in message and "--set task.verify=false" in message
+    # What it suggests is accepted.
+    assert make_task("ptb-word", data_dir=str(directory), steps=2, verify=False).vocab_size == 5
+
+
+def test_metric_for_names_the_metric_without_data():
+    assert PennTreebank.metric_for("ptb-word").name == "perplexity"
+    assert PennTreebank.metric_for("ptb-char").name == "bpc"
+    with pytest.raises(ValueError, match="not a Penn Treebank task: 'xml'"):
+        PennTreebank.metric_for("xml")

@@ -116,3 +116,61 @@ def test_unknown_task_and_bad_parameters_are_clear():
     with pytest.raises(ValueError, match="1 <= length <= 1000"):
         Memorization(length=0)
     assert set(TASK_NAMES) == {"memorization", "arithmetic", "xml", "ptb-word", "ptb-char"}
+
+
+def _top_level_elements(text: str) -> int:
+    """Top-level elements that close within ``text``."""
+    depth = closed = 0
+    for position, char in enumerate(text[:-1]):
+        if char == "<":
+            if text[position + 1] == "/":
+                depth -= 1
+                closed += depth == 0
+            else:
+                depth += 1
+    return closed
+
+
+def test_xml_rows_are_streams_of_elements_cut_at_the_length():
+    # What the class docstring says: several top-level elements one after
+    # another, not one document, cut at a fixed length.
+    task = Xml(length=64, max_depth=2)
+    split = task.split("train", seed=3, sequences=100)
+    counts = [_top_level_elements(task.text(row)) for row in split.inputs]
+    assert max(counts) >= 2
+    assert all(len(task.text(row)) == 64 for row in split.inputs)
+    assert "stream of elements" in " ".join(Xml.__doc__.split())
+
+
+def test_small_task_spaces_share_examples_between_splits():
+    # The splits are independent draws, not disjoint sets (see Task._rng): with
+    # 8**5 possible strings and 9,600 training sequences, about a quarter of
+    # quick memorization's validation strings also occur in train.
+    task = Memorization(length=5, alphabet=8)
+    train = {row.tobytes() for row in task.split("train", 0, 300 * 32).inputs}
+    valid = task.split("valid", 0, 256).inputs
+    shared = sum(row.tobytes() in train for row in valid)
+    assert 30 < shared < 110
+    # Long strings: the space dwarfs the pool and the splits do not meet.
+    long = Memorization(length=20, alphabet=8)
+    train = {row.tobytes() for row in long.split("train", 0, 9600).inputs}
+    assert not any(row.tobytes() in train for row in long.split("valid", 0, 256).inputs)
+
+
+def test_task_parameters_are_the_constructor_keywords_with_their_defaults():
+    from evolve.tasks import canonical_task_params, task_parameters
+
+    assert task_parameters("arithmetic") == {"digits": (int, 3), "distractor_rate": (float, 0.5)}
+    assert task_parameters("ptb-word") == {"steps": (int, 35), "verify": (bool, True),
+                                           "eval_tokens": (int, 0)}
+    assert canonical_task_params("xml", {"length": 32}) == {"length": 32, "max_depth": 4,
+                                                           "name_length": 3}
+    canonical = canonical_task_params("arithmetic", {"distractor_rate": 2})
+    assert canonical == {"digits": 3, "distractor_rate": 2.0}
+    assert type(canonical["distractor_rate"]) is float
+    with pytest.raises(ValueError, match="bad parameter for task xml"):
+        canonical_task_params("xml", {"lenght": 32})
+    with pytest.raises(ValueError, match="xml needs 8 <= length"):
+        canonical_task_params("xml", {"length": 32.0})  # whole numbers stay integers
+    with pytest.raises(ValueError, match="unknown task 'copy'"):
+        task_parameters("copy")
