@@ -5,8 +5,9 @@ of 200 units, unroll 20, batch 20, SGD learning rate 1.0 halved every epoch
 after the 4th, 13 epochs, no dropout, weights uniform in [-0.1, 0.1],
 gradient norm clipped at 5, the 10k-word vocabulary; states are carried from
 batch to batch; the training cost is the tutorial's, the cross-entropy summed
-over the 20 unrolled steps and averaged over the batch. Published: valid 121.4, test 115.9 perplexity. (The tutorial
-used forget bias 0; lstm_b and keras' LSTM start the forget bias at 1.)
+over the 20 unrolled steps and averaged over the batch. Published: valid
+121.4, test 115.9 perplexity. (The tutorial used forget bias 0; lstm_b and
+keras' LSTM start the forget bias at 1.)
 
 Both models train in the same process, one epoch each in turn. Each epoch
 ends with a checkpoint, so an interrupted run continues with ``--resume``:

@@ -8,8 +8,9 @@ from evolve.campaign.executors import (
     LocalExecutor,
     make_executor,
 )
+from evolve.campaign.liveness import coordinator_silence, is_serving
 from evolve.campaign.progress import Progress
-from evolve.campaign.runner import Campaign, CampaignError, CampaignSummary
+from evolve.campaign.runner import Campaign, CampaignError, CampaignSummary, check_data
 from evolve.campaign.worker import WorkerOptions, run_one, worker_loop
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "Progress",
     "TaskSpec",
     "WorkerOptions",
+    "check_data",
+    "coordinator_silence",
+    "is_serving",
     "load_config",
     "make_executor",
     "run_one",

@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from evolve.campaign._errors import CampaignError
 from evolve.campaign.config import CampaignConfig, ConfigError
 from evolve.campaign.executors import Executor, InlineExecutor
+from evolve.campaign.liveness import Heartbeat, heartbeat_stats, is_serving
 from evolve.campaign.progress import Progress
-from evolve.campaign.worker import WorkerOptions
+from evolve.campaign.worker import WorkerOptions, run_one, worker_name
 from evolve.evaluation import EvaluationResult, Status, combine, relative_score
 from evolve.operators import OperatorContext, make_toolbox
 from evolve.search import Member, Proposal, make_strategy
@@ -26,13 +30,9 @@ from evolve.store import (
 from genome import Genome, seeds
 from genome.fingerprint import fingerprint
 
-__all__ = ["Campaign", "CampaignError", "CampaignSummary"]
+__all__ = ["Campaign", "CampaignError", "CampaignSummary", "check_data"]
 
 _FAILURES = (EvaluationStatus.DIVERGED, EvaluationStatus.TIMEOUT, EvaluationStatus.FAILED)
-
-
-class CampaignError(RuntimeError):
-    """A campaign that cannot go on (its reference failed, a config conflict...)."""
 
 
 @dataclass
@@ -59,11 +59,22 @@ class Campaign:
     running ones are taken back by heartbeat, and the generation in progress
     is completed before the next one starts.
 
+    A member's score is the combination of its ratios to the reference cell
+    (>= 0). A candidate that fails a screening task is not trained on the
+    other tasks and scores its screen ratio minus the threshold: below 0, so
+    below every candidate that passed, and still ordered by how close it came.
+
+    While it runs, the campaign writes a heartbeat into its stats every
+    :attr:`heartbeat_every` seconds (see :mod:`evolve.campaign.liveness`).
+
     Example:
         >>> store = Store("sqlite:///evolve.db")
         >>> campaign = Campaign.create(store, "demo", load_config("smoke"), seed=1)
         >>> summary = campaign.run()
     """
+
+    #: Seconds between the coordinator's heartbeats.
+    heartbeat_every: float = 10.0
 
     def __init__(self, store: Store, name: str, config: CampaignConfig, seed: int):
         self.store = store
@@ -71,6 +82,7 @@ class Campaign:
         self.config = config
         self.seed = seed
         self.protocols = config.protocols()
+        self._protocols_by_hash = {p.hash: p for p in self.protocols.values()}
         self.training_seeds = config.training_seed_values(seed)
         context = OperatorContext(limits=config.limits,
                                   allow_square_input=config.allow_square_input)
@@ -78,17 +90,33 @@ class Campaign:
         self.strategy = make_strategy(config.strategy, config.search, self.toolbox)
         self._genomes: dict[str, Genome] = {}
         self._fingerprints: dict[str, str | None] = {}
-        self.stats: Counter = Counter()
+        # Counters per generation, so that proposing a generation again (resumed
+        # before its members were stored) replaces its counts instead of adding.
+        self._generation_stats: dict[int, Counter] = {}
+        self._legacy_stats: Counter = Counter()  # stored before counts were per generation
+        self._stats_lock = threading.Lock()  # the heartbeat thread writes stats too
+        self._id: int | None = None
+        self._worker = worker_name("coordinator")
 
     # -- creation and resumption -----------------------------------------------------------
 
     @classmethod
-    def create(cls, store: Store, name: str, config: CampaignConfig, seed: int = 0) -> Campaign:
-        """Store a new campaign. Raises if the name is taken."""
-        document = {"campaign": config.to_dict(),
-                    "protocols": {p.task: p.to_dict() for p in config.protocols().values()}}
-        store.create_campaign(name, document, seed)
-        return cls(store, name, config, seed)
+    def create(cls, store: Store, name: str, config: CampaignConfig, seed: int = 0,
+               preset: str | None = None) -> Campaign:
+        """Store a new campaign. Raises if the name is taken.
+
+        Args:
+            preset: the preset the configuration was made from, stored with it
+                (so a resume may name it again).
+        """
+        document: dict = {"campaign": config.to_dict(),
+                          "protocols": {p.task: p.to_dict() for p in config.protocols().values()}}
+        if preset is not None:
+            document["preset"] = preset
+        record = store.create_campaign(name, document, seed)
+        campaign = cls(store, name, config, seed)
+        campaign._id = record.id
+        return campaign
 
     @classmethod
     def open(cls, store: Store, name: str, budget: int | None = None) -> Campaign:
@@ -106,8 +134,16 @@ class Campaign:
             config = config.replace(budget=budget)
             store.update_campaign_config(name, {**record.config, "campaign": config.to_dict()})
         campaign = cls(store, name, config, record.seed)
-        campaign.stats.update(record.stats or {})
+        campaign._id = record.id
+        campaign._load_stats(record.stats or {})
         return campaign
+
+    @property
+    def id(self) -> int:
+        """The campaign's id in the store."""
+        if self._id is None:
+            self._id = self.store.campaign(self.name).id
+        return self._id
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -122,22 +158,17 @@ class Campaign:
             poll: seconds between looks at the database while workers run.
         """
         started = time.monotonic()
-        options = options or WorkerOptions()
-        self._check_data(options.data_dir)
-        self.executor = executor or InlineExecutor()
-        self.progress = progress or Progress(enabled=False)
-        self.poll = poll
-        self.store.set_campaign_status(self.name, CampaignStatus.RUNNING)
         status = CampaignStatus.FINISHED
-        self._done_at_start = self._finished_count()
         try:
-            self.executor.start(self.store, self.name, options)
-            self._reference_results()
-            while True:
-                generation = self._next_generation()
-                if generation is None:
-                    break
-                self._complete(generation)
+            with self._serving(executor, options, progress, poll):
+                self._done_at_start = self._finished_count()
+                self._reference_results()
+                self._repair_selection()
+                while True:
+                    generation = self._next_generation()
+                    if generation is None:
+                        break
+                    self._complete(generation)
         except CampaignError:
             status = CampaignStatus.FAILED
             raise
@@ -145,24 +176,79 @@ class Campaign:
             status = CampaignStatus.STOPPED
             raise
         finally:
-            self._save_stats()
-            self.store.set_campaign_status(self.name, status)
-            with contextlib.suppress(Exception):  # never hide the error that got us here
-                self.executor.stop()
-            self.progress.close()
+            if self._serving_started:
+                self.store.set_campaign_status(self.name, status)
         return self.summary(time.monotonic() - started)
 
-    def _check_data(self, data_dir: str | None) -> None:
-        """Fail before any work if a task's data cannot be read (Penn Treebank)."""
-        from evolve.evaluation import task_for
-        from evolve.tasks import DataError
+    def score_genomes(self, genomes: list[Genome | str], executor: Executor | None = None,
+                      options: WorkerOptions | None = None, progress: Progress | None = None,
+                      poll: float = 0.5) -> dict[str, float]:
+        """Score genomes outside the campaign exactly as its candidates are scored.
 
-        for name, protocol in self.protocols.items():
-            if protocol.task.startswith("ptb"):
-                try:
-                    task_for(protocol, data_dir)
-                except DataError as error:
-                    raise CampaignError(f"task {name}: {error}") from None
+        The genomes (seed names or Genome objects) are trained under the
+        campaign's protocols and training seeds, screens first, and scored
+        against its reference; they do not become members, and the campaign's
+        status is left as it was. Evaluations already stored are reused.
+
+        Returns:
+            The score of each genome, keyed as given (a seed name, or the hash).
+
+        Example:
+            >>> Campaign.open(store, "quick").score_genomes(["lstm", "lstm_b"])
+            {'lstm': 0.93, 'lstm_b': 0.97}
+        """
+        resolved = {(item if isinstance(item, str) else item.hash):
+                    (seeds.get(item) if isinstance(item, str) else item) for item in genomes}
+        self.store.add_genomes(list(resolved.values()))
+        before = self.store.campaign(self.name).status
+        try:
+            with self._serving(executor, options, progress, poll):
+                self._done_at_start = self._finished_count()
+                self._reference_results()
+                scores = self._evaluate_and_score([g.hash for g in resolved.values()])
+        finally:
+            if self._serving_started:
+                self.store.set_campaign_status(self.name, before)
+        return {key: scores[cell.hash] for key, cell in resolved.items()}
+
+    _serving_started = False
+
+    @contextlib.contextmanager
+    def _serving(self, executor: Executor | None, options: WorkerOptions | None,
+                 progress: Progress | None, poll: float) -> Iterator[None]:
+        """The campaign served by workers: running status, heartbeat, executor, clean stop.
+
+        The caller sets the final status (after this exits, workers have stopped
+        claiming because the status is no longer ``running``, and they are stopped).
+        """
+        self._serving_started = False
+        options = options or WorkerOptions()
+        # Whatever can fail without running anything fails before the status changes.
+        check_data(self.config, options.data_dir)
+        self.executor = executor or InlineExecutor()
+        self.executor.check_url(self.store.url)
+        self.executor.connect()
+        self.options = options
+        self.progress = progress or Progress(enabled=False)
+        self.poll = poll
+        self.store.set_campaign_status(self.name, CampaignStatus.RUNNING)
+        self._serving_started = True
+        self._save_stats()  # a fresh heartbeat before any worker looks at it
+        heartbeat = Heartbeat(self._save_stats, self.heartbeat_every)
+        try:
+            heartbeat.start()
+            self.executor.start(self.store, self.name, self.options)
+            yield
+        finally:
+            heartbeat.stop()
+            self._save_stats()
+            # The status first: workers look at it before each claim and stop claiming.
+            self.store.set_campaign_status(self.name, CampaignStatus.STOPPED)
+            with contextlib.suppress(Exception):  # never hide the error that got us here
+                self.executor.stop()
+            with contextlib.suppress(Exception):
+                self.store.release([self._worker])
+            self.progress.close()
 
     # -- generations -----------------------------------------------------------------------
 
@@ -196,6 +282,7 @@ class Campaign:
             count = self.config.budget
         proposals = self._propose(generation, members, count)
         if not proposals:
+            self._save_stats()
             self.progress.message("no new candidate could be made (every proposal was a "
                                   "duplicate or invalid); stopping early")
             return None
@@ -203,29 +290,38 @@ class Campaign:
         return generation
 
     def _propose(self, generation: int, members: list, count: int) -> list[Proposal]:
+        """The generation's new candidates; what was skipped is counted for this generation."""
         rng = random.Random(_derive(self.seed, "generation", generation))
+        counts: Counter = Counter()
+        self.strategy.rejections.clear()
         if generation == 0:
             names = self.config.initial_seeds()
             proposals = [Proposal(seeds.get(n), "seed") for n in names][:count]
             while self.config.initial == "random" and len(proposals) < min(count,
                                                                           self.config.batch):
                 proposals.append(self.strategy.random_proposal(rng))
-            return self._unique(proposals, [])
-        view = [self._member_view(m) for m in members]
-        accepted: list[Proposal] = []
-        for _ in range(10):
-            fresh = self.strategy.propose(view, rng, count - len(accepted))
-            accepted.extend(self._unique(fresh, members, accepted))
-            if len(accepted) >= count:
-                break
+            accepted = self._unique(proposals, [], counts=counts)
+        else:
+            view = [self._member_view(m) for m in members]
+            accepted = []
+            for _ in range(10):
+                fresh = self.strategy.propose(view, rng, count - len(accepted))
+                accepted.extend(self._unique(fresh, members, accepted, counts))
+                if len(accepted) >= count:
+                    break
+            accepted = accepted[:count]
         for reason, number in self.strategy.rejections.items():
-            self.stats[f"rejected:{reason}"] += number
+            counts[f"rejected:{reason}"] += number
         self.strategy.rejections.clear()
-        return accepted[:count]
+        with self._stats_lock:
+            self._generation_stats[generation] = counts
+        return accepted
 
     def _unique(self, proposals: list[Proposal], members: list,
-                accepted: list[Proposal] | None = None) -> list[Proposal]:
-        """Drop proposals already in the campaign (by hash, or by function)."""
+                accepted: list[Proposal] | None = None,
+                counts: Counter | None = None) -> list[Proposal]:
+        """Drop proposals already in the campaign (by hash, or by function), counting them."""
+        counts = Counter() if counts is None else counts
         known = {m.genome_hash for m in members}
         known_functions = {self._fingerprint(self._genome(m.genome_hash)) for m in members}
         for proposal in accepted or []:
@@ -236,11 +332,11 @@ class Campaign:
         for proposal in proposals:
             genome_hash = proposal.genome.hash
             if genome_hash in known:
-                self.stats["duplicate:hash"] += 1
+                counts["duplicate:hash"] += 1
                 continue
             print_ = self._fingerprint(proposal.genome)
             if print_ is not None and print_ in known_functions:
-                self.stats["duplicate:function"] += 1
+                counts["duplicate:function"] += 1
                 continue
             known.add(genome_hash)
             if print_ is not None:
@@ -256,11 +352,13 @@ class Campaign:
                  for p in proposals for parent in p.parents]
         if edges:
             self.store.add_lineage(edges)
+        # Stats before members: killed in between, the generation is proposed again on
+        # resume and its counts replace these (they are kept per generation).
+        self._save_stats()
         # Membership is written last: it is what marks the generation as started.
         self.store.add_members(self.name, [
             (p.genome.hash, generation, born + index, p.origin)
             for index, p in enumerate(proposals)])
-        self._save_stats()
 
     def _member_view(self, record) -> Member:
         genome = self._genome(record.genome_hash)
@@ -273,7 +371,14 @@ class Campaign:
     def _complete(self, generation: int) -> None:
         """Evaluate, score and select one generation (idempotent: safe to resume)."""
         members = [m for m in self._members() if m.generation == generation]
-        hashes = [m.genome_hash for m in members]
+        scores = self._evaluate_and_score([m.genome_hash for m in members])
+        self.store.set_member_scores(self.name, scores)
+        self._select()
+        self._save_stats()
+        self._show(force=True)
+
+    def _evaluate_and_score(self, hashes: list[str]) -> dict[str, float]:
+        """Screening tasks first, the others for those that pass; each genome's score."""
         screens = [s.task for s in self.config.tasks if s.screen]
         others = [s.task for s in self.config.tasks if not s.screen]
         passing = hashes
@@ -282,22 +387,40 @@ class Campaign:
             passing = [h for h in hashes if self._passes(results[h])]
         if others:
             self._evaluate(passing, others)
+        passed = set(passing)
         scores = {}
         for genome_hash in hashes:
-            tasks = screens + (others if genome_hash in passing else [])
-            results = self._results(genome_hash, tasks)
-            scores[genome_hash] = self._score(results)
-        self.store.set_member_scores(self.name, scores)
+            if genome_hash in passed:
+                scores[genome_hash] = self._score(self._results(genome_hash, screens + others))
+            else:
+                scores[genome_hash] = self._screen_failure_score(
+                    self._results(genome_hash, screens))
+        return scores
+
+    def _select(self) -> None:
+        """Set the alive flags to the strategy's survivors (only those that change).
+
+        A function of the stored scores, so running it again is harmless: a
+        resumed campaign runs it to repair flags a kill left half written.
+        """
         everyone = [self._member_view(m) for m in self._members()]
         survivors = self.strategy.survivors(everyone)
-        alive = [m.hash for m in everyone if m.hash in survivors]
-        dead = [m.hash for m in everyone if m.hash not in survivors]
+        alive = [m.hash for m in everyone if m.hash in survivors and not m.alive]
+        dead = [m.hash for m in everyone if m.hash not in survivors and m.alive]
         if alive:
             self.store.set_alive(self.name, alive, True)
         if dead:
             self.store.set_alive(self.name, dead, False)
-        self._save_stats()
-        self._show(force=True)
+
+    def _repair_selection(self) -> None:
+        """Scores and alive flags are separate writes: redo the selection of a scored
+        last generation, in case the previous run was killed between them."""
+        members = self._members()
+        if not members:
+            return
+        last = max(m.generation for m in members)
+        if all(m.score is not None for m in members if m.generation == last):
+            self._select()
 
     def _requests(self, hashes: list[str], tasks: list[str]) -> list[NewEvaluation]:
         return [NewEvaluation(h, task, self.protocols[task].hash, seed)
@@ -318,12 +441,47 @@ class Campaign:
             if not open_:
                 return
             pending = sum(1 for r in open_ if r.status is EvaluationStatus.PENDING)
-            self.executor.pump(pending)
+            worked = self.executor.pump(pending) is True
+            if not worked:
+                worked = self._run_stranded(open_)
             self.store.requeue_stale(self.config.stale_after,
                                      max_attempts=self.config.max_attempts)
             self._show()
-            if not self.executor.blocking:
+            if not worked:  # nothing ran here: the work is elsewhere, do not spin
                 time.sleep(self.poll)
+
+    def _run_stranded(self, open_: list[EvaluationRecord]) -> bool:
+        """Run, here, an evaluation this campaign waits for but its workers cannot claim.
+
+        Evaluations are shared: one another campaign queued first (the same
+        reference cell, say) stays that campaign's, and workers claim a
+        campaign's own evaluations and its members'. When that campaign is not
+        being served, nobody would claim it; once nothing else is left for this
+        campaign's workers, the coordinator claims it by id and runs it itself.
+
+        Returns:
+            Whether an evaluation was run.
+        """
+        foreign = [r for r in open_ if r.campaign_id != self.id]
+        if not foreign:
+            return False
+        members = {m.genome_hash for m in self._members()}
+
+        def ours(record: EvaluationRecord) -> bool:
+            return record.campaign_id == self.id or record.genome_hash in members
+
+        if any(r.status is EvaluationStatus.PENDING and ours(r) for r in open_):
+            return False  # our workers have work; what they cannot claim can wait
+        for record in foreign:
+            if record.status is not EvaluationStatus.PENDING or ours(record):
+                continue
+            owner = record.campaign_id
+            if owner is not None and is_serving(self.store.campaign(owner)):
+                continue  # its own campaign's workers will run it
+            if run_one(self.store, self._worker, self.options, None,
+                       dict(self._protocols_by_hash), ids=[record.id]) is not None:
+                return True
+        return False
 
     def _results(self, genome_hash: str, tasks: list[str]) -> dict[str, list[EvaluationResult]]:
         by_key = {(r.task, r.protocol_hash, r.seed): r
@@ -361,6 +519,12 @@ class Campaign:
         return all(self._ratio(task, outcomes) >= specs[task].threshold
                    for task, outcomes in results.items())
 
+    def _screen_failure_score(self, results: dict[str, list[EvaluationResult]]) -> float:
+        """Below 0: how far the worst screen ratio fell short of its threshold."""
+        specs = {s.task: s for s in self.config.tasks}
+        return min(self._ratio(task, outcomes) - specs[task].threshold
+                   for task, outcomes in results.items())
+
     def _score(self, results: dict[str, list[EvaluationResult]]) -> float:
         ratios = {task: self._ratio(task, outcomes) for task, outcomes in results.items()}
         if self.config.combine == "min":
@@ -370,8 +534,37 @@ class Campaign:
 
     # -- reporting -------------------------------------------------------------------------
 
+    @property
+    def stats(self) -> Counter:
+        """Duplicates and rejections counted so far (``duplicate:hash``, ``rejected:size``...)."""
+        with self._stats_lock:
+            total = Counter(self._legacy_stats)
+            for counts in self._generation_stats.values():
+                total.update(counts)
+        return total
+
+    def _load_stats(self, stored: dict) -> None:
+        by_generation = stored.get("generations")
+        if isinstance(by_generation, dict):
+            self._generation_stats = {int(g): Counter(c) for g, c in by_generation.items()}
+            self._legacy_stats = Counter(stored.get("legacy") or {})
+        else:  # flat totals only (written before counts were kept per generation)
+            self._legacy_stats = Counter({k: v for k, v in stored.items()
+                                          if ":" in k and isinstance(v, int)})
+
     def _save_stats(self) -> None:
-        self.store.update_campaign_stats(self.name, dict(self.stats))
+        """Write the counters (totals, for readers, and per generation) and a heartbeat."""
+        with self._stats_lock:
+            total = Counter(self._legacy_stats)
+            for counts in self._generation_stats.values():
+                total.update(counts)
+            document: dict = dict(total)
+            if self._legacy_stats:
+                document["legacy"] = dict(self._legacy_stats)
+            document["generations"] = {str(g): dict(c)
+                                       for g, c in sorted(self._generation_stats.items())}
+            document.update(heartbeat_stats(self.heartbeat_every))
+            self.store.update_campaign_stats(self.name, document)
 
     def _counts(self) -> dict:
         """This campaign's evaluations by status, under its own protocols only."""
@@ -411,6 +604,23 @@ class Campaign:
             rejections={k.split(":", 1)[1]: v for k, v in self.stats.items()
                         if k.startswith("rejected:")},
             seconds=seconds, best=best)
+
+
+def check_data(config: CampaignConfig, data_dir: str | None) -> None:
+    """Fail before any work if a task's data cannot be read (Penn Treebank).
+
+    Raises:
+        CampaignError: naming the task and the missing or bad file.
+    """
+    from evolve.evaluation import task_for
+    from evolve.tasks import DataError
+
+    for name, protocol in config.protocols().items():
+        if protocol.task.startswith("ptb"):
+            try:
+                task_for(protocol, data_dir)
+            except DataError as error:
+                raise CampaignError(f"task {name}: {error}") from None
 
 
 def _derive(seed: int, *parts: object) -> int:

@@ -16,18 +16,18 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
+from evolve.campaign.liveness import serving
 from evolve.evaluation import EvaluationProtocol, EvaluationResult
 from evolve.store import (
     AlreadyFinishedError,
-    CampaignStatus,
     EvaluationRecord,
     LeaseLostError,
     Store,
     StoreError,
 )
 
-__all__ = ["WorkerOptions", "oriented_score", "run_claimed", "run_one", "worker_loop",
-           "worker_name"]
+__all__ = ["WorkerOptions", "configure_threads", "oriented_score", "run_claimed", "run_one",
+           "worker_loop", "worker_name"]
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,15 @@ class WorkerOptions:
     threads: int = 0
 
 
-def worker_name(kind: str = "worker") -> str:
-    """A name unique to this process: host, pid and a random suffix."""
-    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+def worker_name(kind: str = "worker", suffix: str | None = None, pid: int | None = None) -> str:
+    """A unique worker name: host, pid and a suffix (random unless given).
+
+    A process that starts workers names them ahead with ``pid`` (the child's)
+    and its own ``suffix``, so that it can give back what they held when it
+    stops them.
+    """
+    return (f"{kind}:{socket.gethostname()}:{os.getpid() if pid is None else pid}:"
+            f"{suffix or uuid.uuid4().hex[:6]}")
 
 
 def oriented_score(result: EvaluationResult) -> float | None:
@@ -114,10 +120,19 @@ def run_claimed(store: Store, record: EvaluationRecord, protocol: EvaluationProt
                      metrics=result.to_dict(), error=result.error or None, worker=worker)
 
 
-def run_one(store: Store, worker: str, options: WorkerOptions, campaign: str | None = None,
-            protocols: dict[str, EvaluationProtocol] | None = None) -> int | None:
-    """Claim and run one pending evaluation; its id, or None if nothing was pending."""
-    claimed = store.claim(worker, limit=1, campaign=campaign)
+def run_one(store: Store, worker: str, options: WorkerOptions,
+            campaign: str | int | None = None,
+            protocols: dict[str, EvaluationProtocol] | None = None,
+            tasks: list[str] | None = None, ids: list[int] | None = None) -> int | None:
+    """Claim and run one pending evaluation; its id, or None if nothing was pending.
+
+    Args:
+        campaign: only this campaign's evaluations (None: any).
+        protocols: protocols by hash (default: the campaign's, read from the store).
+        tasks: only evaluations of these tasks.
+        ids: only these evaluations.
+    """
+    claimed = store.claim(worker, limit=1, campaign=campaign, tasks=tasks, ids=ids)
     if not claimed:
         return None
     record = claimed[0]
@@ -135,7 +150,8 @@ def run_one(store: Store, worker: str, options: WorkerOptions, campaign: str | N
     return record.id
 
 
-def _configure_threads(threads: int) -> None:
+def configure_threads(threads: int) -> None:
+    """Limit TensorFlow in this process to ``threads`` threads (0: leave its default)."""
     if threads > 0:
         from cells._tf import import_tensorflow
 
@@ -148,8 +164,13 @@ def _configure_threads(threads: int) -> None:
 
 
 def worker_loop(store: Store | str, campaign: str | None, options: WorkerOptions,
-                parent_pid: int | None = None, max_evaluations: int | None = None) -> int:
+                parent_pid: int | None = None, max_evaluations: int | None = None,
+                name: str | None = None) -> int:
     """Run evaluations until the campaign stops (or, without a campaign, until idle).
+
+    With a campaign, the worker looks at it before every claim, not only when
+    idle: once the campaign is stopped, or its coordinator has stopped beating
+    (killed), it claims nothing more and returns after the evaluation in hand.
 
     Args:
         store: the database (a Store or its URL).
@@ -158,25 +179,26 @@ def worker_loop(store: Store | str, campaign: str | None, options: WorkerOptions
         parent_pid: exit when this process is gone (a killed campaign leaves
             no orphan workers claiming work).
         max_evaluations: stop after this many.
+        name: the worker's name in the store (default: a new unique one).
 
     Returns:
         How many evaluations this worker ran.
     """
-    _configure_threads(options.threads)
+    configure_threads(options.threads)
     store = Store(store) if isinstance(store, str) else store
-    name = worker_name()
+    name = name or worker_name()
     protocols = protocols_of(store, campaign)
     done = 0
     try:
         while max_evaluations is None or done < max_evaluations:
             if parent_pid is not None and os.getppid() != parent_pid:
                 break
+            if campaign is not None and not serving(store, campaign):
+                break
             if run_one(store, name, options, campaign, protocols) is not None:
                 done += 1
                 continue
             if campaign is None:
-                break
-            if store.campaign(campaign).status is not CampaignStatus.RUNNING:
                 break
             time.sleep(options.idle_sleep)
     finally:

@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from evolve.cli import _db, _eval, _inspect, _run, _seeds
+    from evolve.cli import _db, _eval, _inspect, _report, _run, _seeds
 
     parser = argparse.ArgumentParser(
         prog="evolve",
@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     _inspect.add_parsers(subparsers)
     _seeds.add_parser(subparsers)
     _eval.add_parser(subparsers)
+    _report.add_parser(subparsers)
     _db.add_parser(subparsers)
     _remember_subparsers(parser)
     return parser
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handler(args)
+    except BrokenPipeError:  # an OSError: before that clause. `evolve show X | head -1`
+        _silence_stdout()
+        return 0
     except (CliError, StoreError, OSError, ValueError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"evolve {args.command}: {message}", file=sys.stderr)
@@ -65,8 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the reader is gone, and flushing at exit would fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests, embedding)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -65,26 +65,37 @@ def _number(value, digits: int = 3) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from evolve.campaign import coordinator_silence
+    from evolve.campaign.liveness import HEARTBEAT_AT
     from evolve.evaluation import EvaluationProtocol
 
     store = open_store(args.db, create=False)
     records = []
     for campaign in store.campaigns():
+        silence = coordinator_silence(campaign)
         protocols = [EvaluationProtocol.from_dict(p).hash
                      for p in campaign.config.get("protocols", {}).values()]
         counts = store.evaluation_counts(campaign=campaign.name, protocols=protocols)
         members = store.members(campaign.name)
         scores = [m.score for m in members if m.score is not None]
         config = campaign.config.get("campaign", {})
+        # A report (`evolve report`) is stored as a campaign of kind "report": its
+        # members are the seed cells it trains, all of them from the start.
+        report = campaign.config.get("kind") == "report"
         records.append({
             "name": campaign.name, "status": campaign.status.value,
-            "strategy": config.get("strategy"), "candidates": len(members),
-            "budget": config.get("budget"),
+            "strategy": "report" if report else config.get("strategy"),
+            "candidates": len(members),
+            "budget": len(members) if report else config.get("budget"),
             "evaluations": {s.value: n for s, n in counts.items()},
             "best": max(scores) if scores else None,
             "duplicates": sum(v for k, v in (campaign.stats or {}).items()
                               if k.startswith("duplicate:")),
             "updated": campaign.updated_at.isoformat(timespec="seconds"),
+            "heartbeat": (campaign.stats or {}).get(HEARTBEAT_AT),
+            # Running, but its coordinator stopped beating: killed, not running.
+            "stale": silence is not None,
+            "silent_seconds": None if silence is None else round(silence),
         })
     if args.json:
         print(json.dumps(records, indent=2))
@@ -96,12 +107,18 @@ def run_status(args: argparse.Namespace) -> int:
     for r in records:
         e = r["evaluations"]
         failed = e.get("failed", 0) + e.get("diverged", 0) + e.get("timeout", 0)
-        rows.append([r["name"], r["status"], r["strategy"], f"{r['candidates']}/{r['budget']}",
+        status = r["status"]
+        if r["stale"]:
+            status = f"running (no heartbeat for {r['silent_seconds'] // 60} min)"
+        rows.append([r["name"], status, r["strategy"], f"{r['candidates']}/{r['budget']}",
                      e.get("done", 0), e.get("pending", 0) + e.get("running", 0), failed,
                      r["duplicates"], _number(r["best"]), r["updated"]])
     print(render_table(["campaign", "status", "strategy", "candidates", "done", "open",
                         "failed", "dups", "best", "updated"], rows,
                        align_right=(3, 4, 5, 6, 7, 8)))
+    if any(r["stale"] for r in records):
+        print("a campaign without heartbeat lost its coordinator (killed?); "
+              "`evolve run --campaign NAME` resumes it")
     return 0
 
 
@@ -123,6 +140,7 @@ def run_best(args: argparse.Namespace) -> int:
         ranked = store.best(campaign=campaign, task=args.task, k=args.k)
     except NotFoundError as error:
         raise CliError(str(error)) from None
+    widths = _protocol_widths(store, campaign) if campaign and not args.task else None
     records = []
     for row in ranked:
         genome = row.genome
@@ -133,6 +151,8 @@ def run_best(args: argparse.Namespace) -> int:
             record["metric"] = metrics.get("metric")
             record["value"] = metrics.get("value")
             record["params"] = metrics.get("params")
+        elif widths is not None:
+            record["params"] = _param_count(genome, *widths)
         records.append(record)
     if args.json:
         print(json.dumps(records, indent=2))
@@ -146,13 +166,37 @@ def run_best(args: argparse.Namespace) -> int:
         rows = [[r["rank"], _number(r.get("value"), 4), _number(r.get("params")),
                  r["hash"][:12], r["genome"]] for r in records]
     else:
-        headers = ["rank", "score", "genome", "equations"]
-        rows = [[r["rank"], _number(r["score"]), r["hash"][:12], r["genome"]] for r in records]
-    print(render_table(headers, rows, align_right=(0, 1, 2) if args.task else (0, 1)))
+        headers = ["rank", "score", "params", "genome", "equations"]
+        rows = [[r["rank"], _number(r["score"]), _number(r.get("params")), r["hash"][:12],
+                 r["genome"]] for r in records]
+    print(render_table(headers, rows, align_right=(0, 1, 2)))
     if not args.task:
+        where = f" at {widths[0]} inputs, {widths[1]} units" if widths else ""
         print(f"score: campaign {campaign}'s combined score relative to its reference cell "
-              f"(1.0 = as good)")
+              f"(1.0 = as good; below 0: failed the screen); params: the cell's{where}")
     return 0
+
+
+def _protocol_widths(store, campaign: str) -> tuple[int, int] | None:
+    """Input and hidden width of the campaign's first task (where its sizes are counted)."""
+    from evolve.evaluation import EvaluationProtocol
+
+    config = store.campaign(campaign).config
+    protocols = config.get("protocols", {})
+    tasks = [t.get("task") for t in config.get("campaign", {}).get("tasks", [])]
+    # The task list keeps the campaign's order; a JSON object may not (PostgreSQL JSONB).
+    first = next((protocols[t] for t in tasks if t in protocols), None)
+    if first is None:
+        return None
+    protocol = EvaluationProtocol.from_dict(first)
+    return protocol.embedding_width, protocol.units
+
+
+def _param_count(genome, input_dim: int, units: int) -> int | None:
+    try:
+        return genome.param_count(input_dim, units)
+    except ValueError:  # a cell that reads x as hidden at a width where it cannot
+        return None
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -73,61 +73,152 @@ def run(args: argparse.Namespace) -> int:
         ConfigError,
         Progress,
         WorkerOptions,
+        check_data,
         load_config,
         make_executor,
     )
-    from evolve.store import NotFoundError
+    from evolve.store import StoreError
 
     name = args.campaign if args.campaign is not None else (args.preset or "quick")
     _check_run_arguments(args, name)
-    store = open_store(args.db)
+    # Everything that can be checked without the database is checked before it is
+    # opened, and everything that can be checked without storing anything before the
+    # campaign is stored: a command that cannot run leaves no file and no campaign.
     try:
-        existing = store.campaign(name)
-    except NotFoundError:
-        existing = None
+        config = load_config(args.preset, args.config, budget=args.budget,
+                             strategy=args.strategy)
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+        executor.check_url(args.db)
+    except (ConfigError, CampaignError, RuntimeError) as error:
+        raise CliError(str(error)) from None
+    store = _existing_store(args.db)
+    existing = _campaign_or_none(store, name)
+    options = WorkerOptions(data_dir=args.data_dir)
     try:
         if existing is not None:
-            stored = existing.config.get("campaign", {})
-            conflicting = [flag for flag, value, same in (
-                ("--preset", args.preset, False), ("--config", args.config, False),
-                ("--strategy", args.strategy, args.strategy == stored.get("strategy")),
-                ("--seed", args.seed, args.seed == existing.seed),
-            ) if value is not None and not same]
-            if conflicting:
-                raise CliError(f"campaign {name!r} exists and its configuration is stored with "
-                               f"it; {', '.join(conflicting)} cannot change it. Resume with "
-                               f"`evolve run --campaign {name}` (only --budget may change) or "
-                               f"pick a new --campaign name")
-            members = len(store.members(name))
-            if args.budget is not None and args.budget < members:
-                raise CliError(f"--budget {args.budget} is below the {members} candidates campaign "
-                               f"{name!r} already has")
-            campaign = Campaign.open(store, name, budget=args.budget)
-            if members >= campaign.config.budget and existing.status.value == "finished":
-                print(f"campaign {name!r} is finished ({members}/{campaign.config.budget} "
-                      f"candidates); raise --budget to continue it, or start another with "
-                      f"--campaign NEW", file=sys.stderr)
-                _print_summary(campaign.summary(), args.json)
+            campaign = _resume(args, store, existing, executor, options)
+            if campaign is None:
                 return 0
-            print(f"resuming campaign {name!r} ({members}/{campaign.config.budget} candidates "
-                  f"so far)", file=sys.stderr)
         else:
-            config = load_config(args.preset, args.config, budget=args.budget,
-                                 strategy=args.strategy)
-            campaign = Campaign.create(store, name, config, seed=args.seed or 0)
+            check_data(config, args.data_dir)
+            executor.connect()
+            store = store or open_store(args.db)
+            campaign = Campaign.create(store, name, config, seed=args.seed or 0,
+                                       preset=args.preset or "quick")
             print(f"campaign {name!r}: {config.strategy} search, tasks "
                   f"{', '.join(t.task for t in config.tasks)}, budget {config.budget}, "
                   f"database {store.url}", file=sys.stderr)
-        executor = make_executor(args.executor, args.workers, args.scheduler)
-        options = WorkerOptions(data_dir=args.data_dir)
         summary = campaign.run(executor, options, Progress(enabled=not args.no_progress))
     except (ConfigError, CampaignError, RuntimeError, OSError) as error:
+        _close_quietly(executor)
         raise CliError(str(error)) from None
+    except (CliError, StoreError):
+        _close_quietly(executor)
+        raise
     except KeyboardInterrupt:
+        _close_quietly(executor)
         print(f"\nstopped; resume with `evolve run --campaign {name}`", file=sys.stderr)
         return 130
     _print_summary(summary, args.json)
     return 0
+
+
+def _existing_store(url: str | None):
+    """The store at ``url`` if a database is there already, else None (nothing created)."""
+    from evolve.store import NotFoundError, SchemaOutOfDate, Store, StoreError
+
+    try:
+        return Store(url, create=False)
+    except NotFoundError:
+        return None
+    except SchemaOutOfDate as error:
+        raise CliError(str(error)) from None
+    except StoreError as error:
+        raise CliError(f"database: {error}") from None
+
+
+def _campaign_or_none(store, name: str):
+    from evolve.store import NotFoundError
+
+    if store is None:
+        return None
+    try:
+        return store.campaign(name)
+    except NotFoundError:
+        return None
+
+
+def _close_quietly(executor) -> None:
+    """Release what :meth:`connect` reached when the campaign never ran (``run`` stops it)."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        executor.stop()
+
+
+def _resume(args: argparse.Namespace, store, existing, executor, options):
+    """The stored campaign ready to run again, or None when it is finished (summary printed).
+
+    Raises:
+        CliError: an option that would change the stored configuration.
+    """
+    from evolve.campaign import Campaign, check_data
+
+    name = existing.name
+    conflicting = _conflicts(args, existing)
+    if conflicting:
+        raise CliError(f"campaign {name!r} exists and its configuration is stored with it; "
+                       f"{', '.join(conflicting)} cannot change it. Resume with "
+                       f"`evolve run --campaign {name}` (only --budget may change) or pick a "
+                       f"new --campaign name")
+    members = len(store.members(name))
+    if args.budget is not None and args.budget < members:
+        raise CliError(f"--budget {args.budget} is below the {members} candidates campaign "
+                       f"{name!r} already has")
+    stored = Campaign.open(store, name)  # reads only; the new budget is written below
+    budget = args.budget or stored.config.budget
+    if members >= budget and existing.status.value == "finished":
+        print(f"campaign {name!r} is finished ({members}/{budget} candidates); raise "
+              f"--budget to continue it, or start another with --campaign NEW", file=sys.stderr)
+        _print_summary(stored.summary(), args.json)
+        return None
+    check_data(stored.config, options.data_dir)
+    executor.connect()
+    campaign = Campaign.open(store, name, budget=args.budget)
+    print(f"resuming campaign {name!r} ({members}/{campaign.config.budget} candidates so far)",
+          file=sys.stderr)
+    return campaign
+
+
+def _conflicts(args: argparse.Namespace, existing) -> list[str]:
+    """The options given that would make a campaign other than the stored one.
+
+    ``--preset`` and ``--config`` are accepted when they give the stored
+    configuration again (the budget aside: it may change).
+    """
+    from evolve.campaign import CampaignConfig, ConfigError, load_config
+
+    conflicting = []
+    stored = existing.config.get("campaign", {})
+    if args.preset is not None or args.config is not None:
+        given = [flag for flag, value in (("--preset", args.preset), ("--config", args.config),
+                                          ("--strategy", args.strategy)) if value is not None]
+        try:
+            wanted = load_config(args.preset or existing.config.get("preset"), args.config,
+                                 strategy=args.strategy).to_dict()
+            have = CampaignConfig.from_dict(stored).to_dict()
+        except ConfigError as error:
+            raise CliError(str(error)) from None
+        wanted.pop("budget")
+        have.pop("budget")
+        differing = sorted(k for k in have if have[k] != wanted.get(k))
+        if differing:
+            conflicting.append(f"{' and '.join(given)} (different {', '.join(differing)})")
+    elif args.strategy is not None and args.strategy != stored.get("strategy"):
+        conflicting.append("--strategy")
+    if args.seed is not None and args.seed != existing.seed:
+        conflicting.append("--seed")
+    return conflicting
 
 
 def _check_run_arguments(args: argparse.Namespace, name: str) -> None:
@@ -162,8 +253,7 @@ def _print_summary(summary, as_json: bool) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from evolve.campaign import WorkerOptions, worker_loop
-    from evolve.store import CampaignStatus
+    from evolve.campaign import WorkerOptions, is_serving, worker_loop
 
     store = open_store(args.db, create=False)
     if args.campaign:
@@ -172,7 +262,8 @@ def run_worker(args: argparse.Namespace) -> int:
     total = 0
     try:
         while True:
-            running = [c.name for c in store.campaigns() if c.status is CampaignStatus.RUNNING]
+            # A campaign whose coordinator was killed says "running" forever: skip it.
+            running = [c.name for c in store.campaigns() if is_serving(c)]
             if args.campaign:
                 ran = worker_loop(store, args.campaign, options)
                 total += ran

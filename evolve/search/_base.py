@@ -24,6 +24,7 @@ class Member:
         birth: birth order in the campaign (0, 1, 2, ...).
         generation: the generation it was born in.
         score: combined score (higher is better); None while not evaluated.
+            Scores below 0 mark candidates that failed a screening task.
         params: parameter count at the campaign's sizes.
         alive: whether it is in the current population.
     """
@@ -35,6 +36,11 @@ class Member:
     score: float | None
     params: int
     alive: bool = True
+
+    @property
+    def failed_screen(self) -> bool:
+        """Whether it failed a screening task (its score is below 0)."""
+        return self.score is not None and self.score < 0
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,10 @@ class Strategy(abc.ABC):
                  ) -> Proposal | None:
         parents = [first.genome]
         if len(pool) > 1 and rng.random() < self.settings.crossover_rate:
-            parents.append(rng.choice([m for m in pool if m.hash != first.hash]).genome)
+            donors = [m for m in pool if m.hash != first.hash]
+            # A screen failure donates only when no other member passed.
+            donors = [m for m in donors if not m.failed_screen] or donors
+            parents.append(rng.choice(donors).genome)
         offspring = vary(self.toolbox, parents, rng, self.rejections)
         if offspring is None:
             return None
@@ -125,6 +134,12 @@ class Strategy(abc.ABC):
 
 def scored(members: Sequence[Member]) -> list[Member]:
     return [m for m in members if m.score is not None]
+
+
+def passed(members: Sequence[Member]) -> list[Member]:
+    """The scored members that passed the screen; all scored ones if none did."""
+    ranked = scored(members)
+    return [m for m in ranked if not m.failed_screen] or ranked
 
 
 def tournament(pool: Sequence[Member], size: int, rng: random.Random) -> Member:

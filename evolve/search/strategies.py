@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from deap import tools
 
 from evolve._creator import Candidate
-from evolve.search._base import Member, Proposal, Strategy, scored, tournament
+from evolve.search._base import Member, Proposal, Strategy, passed, scored, tournament
 
 __all__ = ["JozefowiczSearch", "NSGA2Search", "RandomSearch", "RegularizedEvolution"]
 
@@ -43,21 +43,31 @@ class RegularizedEvolution(Strategy):
 
 
 class JozefowiczSearch(Strategy):
-    """Jozefowicz et al. 2015: keep the best ``top`` cells; mutate a random one of them."""
+    """Jozefowicz et al. 2015: keep the best ``top`` cells; mutate a random one of them.
+
+    As in the paper, a cell that fails the screen never enters the list while
+    any cell has passed it (the list is picked from uniformly).
+    """
 
     name = "jozefowicz"
 
     def propose(self, members, rng, count):
-        best = [m for m in scored(members) if m.alive]
+        best = [m for m in passed(members) if m.alive]
         return _children(self, best, rng, count, lambda: rng.choice(best))
 
     def survivors(self, members):
-        ranked = sorted(scored(members), key=lambda m: (-m.score, m.birth))
+        ranked = sorted(passed(members), key=lambda m: (-m.score, m.birth))
         return {m.hash for m in ranked[: self.settings.top]}
 
 
 class NSGA2Search(Strategy):
-    """NSGA-II on (score, parameter count): the Pareto front of good, small cells."""
+    """NSGA-II on (score, parameter count): the Pareto front of good, small cells.
+
+    A screen failure is an infeasible solution (Deb's constrained domination):
+    every candidate that passed dominates it, however small it is, so it
+    survives only to fill the population and wins no tournament against a
+    passer.
+    """
 
     name = "nsga2"
 
@@ -72,17 +82,27 @@ class NSGA2Search(Strategy):
         return _children(self, alive, rng, count, pick)
 
     def survivors(self, members):
+        feasible = [m for m in scored(members) if not m.failed_screen]
+        size = self.settings.population
         candidates = []
-        for member in scored(members):
+        for member in feasible:
             candidate = Candidate()
             candidate.fitness.values = (member.score, float(member.params))
             candidate.member = member
             candidates.append(candidate)
-        chosen = tools.selNSGA2(candidates, min(self.settings.population, len(candidates)))
-        return {c.member.hash for c in chosen}
+        chosen = {c.member.hash for c in tools.selNSGA2(candidates, min(size, len(candidates)))}
+        # Infeasible ones are ranked by how close they came to passing.
+        failures = sorted((m for m in scored(members) if m.failed_screen),
+                          key=lambda m: (-m.score, m.params, m.birth))
+        chosen.update(m.hash for m in failures[: max(0, size - len(chosen))])
+        return chosen
 
 
 def _dominates(a: Member, b: Member) -> bool:
+    if a.failed_screen != b.failed_screen:
+        return b.failed_screen
+    if a.failed_screen:  # both infeasible: the smaller violation dominates
+        return a.score > b.score
     return (a.score >= b.score and a.params <= b.params
             and (a.score > b.score or a.params < b.params))
 

@@ -42,6 +42,11 @@ _EVALUATION_COLUMNS = (
 )
 
 
+# A claim by id is for the few evaluations a coordinator waits on; a bound keeps the
+# IN list under every backend's parameter limit.
+_MAX_CLAIM_IDS = 500
+
+
 class EvaluationMixin(StoreBase):
     """Evaluations: one per (genome, task, protocol, seed), claimed atomically by workers."""
 
@@ -157,7 +162,8 @@ class EvaluationMixin(StoreBase):
         return found
 
     def claim(self, worker: str, limit: int = 1, *, campaign: CampaignKey | None = None,
-              tasks: Iterable[str] | None = None) -> list[EvaluationRecord]:
+              tasks: Iterable[str] | None = None,
+              ids: Iterable[int] | None = None) -> list[EvaluationRecord]:
         """Atomically take up to ``limit`` pending evaluations, oldest first.
 
         Claimed evaluations become ``running`` under ``worker`` with a fresh heartbeat;
@@ -169,6 +175,8 @@ class EvaluationMixin(StoreBase):
             limit: the most evaluations to take.
             campaign: only evaluations asked for by this campaign or of its members.
             tasks: only these tasks.
+            ids: only these evaluations (a coordinator running one it waits for
+                that no campaign's workers would claim).
 
         Returns:
             The claimed evaluations; empty when nothing is pending.
@@ -181,6 +189,10 @@ class EvaluationMixin(StoreBase):
         limit = check.integer(limit, "limit", minimum=1)
         task_list = None if tasks is None else [check.text(t, "task") for t in
                                                 ([tasks] if isinstance(tasks, str) else tasks)]
+        id_list = None if ids is None else sorted({check.integer(i, "evaluation id")
+                                                   for i in ids})
+        if id_list is not None and not id_list:
+            return []
 
         def work(connection: Connection) -> list[EvaluationRecord]:
             query = sa.select(E.c.id).where(status_is(E.c.status, EvaluationStatus.PENDING))
@@ -189,6 +201,8 @@ class EvaluationMixin(StoreBase):
                 query = query.where(of_campaign(campaign_id))
             if task_list is not None:
                 query = query.where(E.c.task.in_(task_list))
+            if id_list is not None:
+                query = query.where(E.c.id.in_(id_list[:_MAX_CLAIM_IDS]))
             query = query.order_by(E.c.id).limit(limit).with_for_update(skip_locked=True)
             ids = list(connection.execute(query).scalars())
             if not ids:
@@ -299,6 +313,41 @@ class EvaluationMixin(StoreBase):
             f"evaluation {evaluation_id} is now running on worker {row.worker!r} (attempt "
             f"{row.attempts}), not {worker!r}: it was requeued after missed heartbeats; "
             "this result was not stored")
+
+    def release(self, workers: Iterable[str]) -> int:
+        """Give back what stopped workers held: their running evaluations become pending.
+
+        For workers known to have stopped (a run that shut its own pool down),
+        so the interrupted try is not counted: ``attempts`` goes back by one.
+        A worker that is in fact still running would have its result refused
+        once another worker claims the evaluation, so call this only for
+        workers that are gone.
+
+        Args:
+            workers: the names the workers claimed under.
+
+        Returns:
+            How many evaluations were given back.
+
+        Example:
+            >>> store.release(["host-1:42"])
+            0
+        """
+        names = sorted({check.text(w, "worker") for w in workers})
+        if not names:
+            return 0
+
+        def work(connection: Connection) -> int:
+            released = 0
+            for among in in_batches(connection, E.c.worker, names):
+                released += connection.execute(
+                    E.update().where(among, status_is(E.c.status, EvaluationStatus.RUNNING))
+                    .values(status=EvaluationStatus.PENDING.value,
+                            attempts=sa.case((E.c.attempts > 0, E.c.attempts - 1), else_=0))
+                ).rowcount
+            return released
+
+        return self._write(work)
 
     def requeue_stale(self, older_than_seconds: float, *, max_attempts: int = 3) -> int:
         """Give back running evaluations whose worker stopped sending heartbeats.

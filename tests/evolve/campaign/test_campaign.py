@@ -11,7 +11,7 @@ import pytest
 
 from evolve.campaign import Campaign, CampaignError, InlineExecutor, LocalExecutor, load_config
 from evolve.evaluation import Status
-from evolve.store import EvaluationStatus, Store
+from evolve.store import EvaluationStatus, NotFoundError, Store
 from tests.evolve.campaign.conftest import TINY, snapshot
 
 
@@ -54,8 +54,11 @@ def test_dask_local_cluster_gives_the_same_campaign(tmp_path, tiny_config):
     inline = Store(f"sqlite:///{tmp_path / 'inline.db'}")
     Campaign.create(inline, "c", tiny_config, seed=9).run()
     dask = Store(f"sqlite:///{tmp_path / 'dask.db'}")
-    Campaign.create(dask, "c", tiny_config, seed=9).run(DaskExecutor(workers=2), poll=0.2)
+    executor = DaskExecutor(workers=2)
+    Campaign.create(dask, "c", tiny_config, seed=9).run(executor, poll=0.2)
     assert snapshot(inline, "c") == snapshot(dask, "c")
+    # Like the local pool: the cores shared among the cluster's workers.
+    assert executor.options.threads == max(1, (os.cpu_count() or 1) // 2)
     workers = {e.worker.split(":")[0] for m in dask.members("c")
                for e in dask.evaluations(m.genome_hash)}
     assert workers == {"dask"}
@@ -106,50 +109,82 @@ def test_open_keeps_the_stored_config_and_may_raise_the_budget(store, tiny_confi
     assert Campaign.open(store, "grow").config.budget == 9
 
 
-def _wait_for(predicate, timeout: float) -> None:
+def _wait_for(predicate, timeout: float, every: float = 0.3) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.3)
+        time.sleep(every)
     raise AssertionError("condition not reached in time")
 
 
-def test_kill_minus_nine_and_resume(tmp_path, tiny_config):
-    """Kill the campaign and its workers mid-run; the resumed run ends as an uninterrupted one."""
+KILL_TOML = (
+    'strategy = "regularized"\nbudget = {budget}\nbatch = 3\nstale_after = 2.0\n'
+    'initial = ["rnn", "gru", "mingru"]\n'
+    '[search]\npopulation = 3\ntournament = 2\ntop = 3\n'
+    '[tasks.memorization]\npreset = "smoke"\n'
+    'overrides = {{ train_steps = 15, units = 8, valid_sequences = 32, '
+    'test_sequences = 32 }}\n')
+
+
+def _start(tmp_path, budget: int) -> tuple[subprocess.Popen, str, Path]:
     config_file = tmp_path / "campaign.toml"
-    config_file.write_text(
-        'strategy = "regularized"\nbudget = 9\nbatch = 3\nstale_after = 2.0\n'
-        'initial = ["rnn", "gru", "mingru"]\n'
-        '[search]\npopulation = 3\ntournament = 2\ntop = 3\n'
-        '[tasks.memorization]\npreset = "smoke"\n'
-        'overrides = { train_steps = 15, units = 8, valid_sequences = 32, '
-        'test_sequences = 32 }\n')
+    config_file.write_text(KILL_TOML.format(budget=budget))
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     command = [sys.executable, "-m", "evolve.cli", "run", "--config", str(config_file),
                "--campaign", "k", "--db", url, "--workers", "1", "--seed", "4",
                "--no-progress"]
+    # A session of its own: signals go to the coordinator and its workers, as a
+    # terminal's Ctrl-C does.
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, cwd=Path(__file__).parents[3])
+    return process, url, config_file
+
+
+def _resume(url: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evolve.cli", "run", "--campaign", "k",
+                           "--db", url, "--workers", "1", "--no-progress"],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[3])
+
+
+def test_kill_minus_nine_and_resume(tmp_path, tiny_config):
+    """Kill the campaign and its workers mid-evaluation; the resumed run ends as an
+    uninterrupted one, and the evaluation that was running is run again."""
+    process, url, config_file = _start(tmp_path, budget=9)
     observer = Store(url)
+    running: list = []
+
+    def frozen_while_running() -> bool:
+        if _scored(observer) < 3 or not _evaluations(observer, EvaluationStatus.RUNNING):
+            return False
+        # Freeze them all, then look again: what runs now is what the kill interrupts.
+        os.killpg(process.pid, signal.SIGSTOP)
+        running[:] = _evaluations(observer, EvaluationStatus.RUNNING)
+        if not running:
+            os.killpg(process.pid, signal.SIGCONT)
+        return bool(running)
+
     try:
-        _wait_for(lambda: _scored(observer, url) >= 3, timeout=180)
+        _wait_for(frozen_while_running, timeout=180, every=0.05)
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers, at once
         process.wait()
     before = {m.genome_hash: m.score for m in observer.members("k") if m.score is not None}
     assert 3 <= len(before) < 9
+    [killed] = running
+    assert observer.evaluation(killed.id).status is EvaluationStatus.RUNNING  # as it died
+    assert killed.attempts == 1
 
-    resumed = subprocess.run([sys.executable, "-m", "evolve.cli", "run", "--campaign", "k",
-                              "--db", url, "--workers", "1", "--no-progress"],
-                             capture_output=True, text=True, timeout=300,
-                             cwd=Path(__file__).parents[3])
+    resumed = _resume(url)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming campaign 'k'" in resumed.stderr
     after = {m.genome_hash: m.score for m in observer.members("k")}
     assert len(after) == 9 and all(score is not None for score in after.values())
     for genome_hash, score in before.items():  # finished work was kept as it was
         assert after[genome_hash] == score
+    rerun = observer.evaluation(killed.id)  # taken back by heartbeat, and run again
+    assert (rerun.status, rerun.attempts) == (EvaluationStatus.DONE, 2)
 
     # The same campaign, never interrupted, in one go.
     fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
@@ -158,11 +193,53 @@ def test_kill_minus_nine_and_resume(tmp_path, tiny_config):
     assert snapshot(fresh, "k") == snapshot(observer, "k")
 
 
-def _scored(store: Store, url: str) -> int:
+def test_ctrl_c_stops_at_once_gives_back_what_was_running_and_resumes(tmp_path):
+    process, url, _ = _start(tmp_path, budget=6)
+    observer = Store(url)
+    try:
+        _wait_for(lambda: _scored(observer) >= 1
+                  and _evaluations(observer, EvaluationStatus.RUNNING), timeout=180,
+                  every=0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, err.decode()[-2000:]
+    assert time.monotonic() - interrupted < 30
+    assert "stopped; resume with `evolve run --campaign k`" in err.decode()
+    assert observer.campaign("k").status.value == "stopped"
+    # Nothing is left running to wait for a stale heartbeat, and no try was burned.
+    evaluations = _evaluations(observer)
+    assert evaluations and not [e for e in evaluations
+                                if e.status is EvaluationStatus.RUNNING]
+    for evaluation in evaluations:
+        assert evaluation.attempts == (1 if evaluation.status.final else 0), evaluation
+
+    resumed = _resume(url)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    members = observer.members("k")
+    assert len(members) == 6 and all(m.score is not None for m in members)
+    assert all(e.attempts == 1 for e in _evaluations(observer))
+
+
+def _scored(store: Store) -> int:
     try:
         return sum(1 for m in store.members("k") if m.score is not None)
-    except Exception:  # the campaign row may not exist yet
+    except NotFoundError:  # the campaign row may not exist yet
         return 0
+
+
+def _evaluations(store: Store, status: EvaluationStatus | None = None) -> list:
+    """The campaign's evaluations (every one is of a member: gru is one)."""
+    try:
+        members = store.members("k")
+    except NotFoundError:
+        return []
+    return [e for m in members for e in store.evaluations(m.genome_hash)
+            if status is None or e.status is status]
 
 
 def test_missing_penn_treebank_stops_before_any_work(store, tmp_path):

@@ -53,7 +53,15 @@ def test_status(campaign_db, capsys):
     assert "tiny" in out and "finished" in out and "5/5" in out
     assert main(["status", "--db", url, "--json"]) == 0
     [record] = json.loads(capsys.readouterr().out)
-    assert record["evaluations"]["done"] + record["evaluations"].get("diverged", 0) >= 4
+    evaluations = record["evaluations"]
+    # One memorization evaluation per candidate (the reference gru is one of them), all
+    # finished: nothing pending, nothing left running, none lost.
+    assert evaluations["pending"] == evaluations["running"] == 0
+    assert sum(evaluations.values()) == 5
+    final = Store(url).evaluation_counts(campaign="tiny")
+    assert evaluations == {status.value: n for status, n in final.items()}
+    assert record["candidates"] == 5 and record["stale"] is False
+    assert record["best"] == max(m.score for m in Store(url).members("tiny"))
 
 
 def test_best_by_campaign_and_by_task(campaign_db, capsys):
@@ -62,6 +70,18 @@ def test_best_by_campaign_and_by_task(campaign_db, capsys):
     ranked = json.loads(capsys.readouterr().out)
     assert [r["rank"] for r in ranked] == [1, 2, 3]
     assert ranked[0]["score"] >= ranked[1]["score"] >= ranked[2]["score"]
+    # Parameters at the campaign's protocol: memorization, 8 units (TOML), its embedding.
+    from evolve.campaign import Campaign
+
+    protocol = Campaign.open(Store(url), "tiny").protocols["memorization"]
+    assert protocol.units == 8
+    for row in ranked:
+        genome = Store(url).genome(row["hash"]).genome
+        assert row["params"] == genome.param_count(protocol.embedding_width, 8) > 0
+    assert main(["best", "--db", url, "--campaign", "tiny", "--k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:3] == ["rank", "score", "params"]
+    assert f" {ranked[0]['params']} " in out.splitlines()[2]
     assert main(["best", "--db", url, "--task", "memorization", "--k", "2"]) == 0
     out = capsys.readouterr().out
     assert "accuracy" in out and "h' =" in out

@@ -83,14 +83,26 @@ def test_slot_operators_change_the_slots():
 
 
 def test_crossover_mixes_two_parents():
+    from genome import GenomeError
+
+    gru, mgu = seeds.get("gru"), seeds.get("mgu")
     rng = random.Random(5)
     children = set()
+    refused = 0
     for _ in range(100):
         try:
-            child = crossover(seeds.get("gru"), seeds.get("mgu"), rng, CONTEXT)
-        except Exception:
+            child = crossover(gru, mgu, rng, CONTEXT)
+        except GenomeError as error:
+            # The only way a swap can fail: a donated subtree reads a slot (mgu's f)
+            # that the child does not have.
+            assert "reads f, which is not defined" in str(error), error
+            refused += 1
             continue
+        assert parse(str(child)) == child
+        assert [s.name for s in child.slots] == [s.name for s in gru.slots]
         children.add(child.hash)
+    assert 0 < refused < 40
+    children.discard(gru.hash)  # swapping equal subtrees gives the parent back
     assert len(children) > 10
 
 

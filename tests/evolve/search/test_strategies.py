@@ -52,13 +52,53 @@ def test_jozefowicz_keeps_the_best_and_mutates_them():
         assert proposal.parents[0] in best
 
 
+def hashes(*names):
+    return {seeds.get(n).hash for n in names}
+
+
 def test_nsga2_keeps_the_pareto_front_of_score_and_size():
     scores = [0.5, 0.9, 0.95, 0.4, 0.3, 0.2, 0.1, 0.0]
     strategy = make_strategy("nsga2", SearchSettings(population=3), make_toolbox())
+    # Parameters at 8x8: rnn 136, gru 408, lstm 568; every other cell is larger than
+    # rnn and scores less, or larger than gru/lstm and scores less: the front is these three.
+    assert strategy.survivors(members(scores)) == hashes("rnn", "gru", "lstm")
+
+
+def test_nsga2_ranks_screen_failures_below_every_passer():
+    # rnn, the smallest cell, failed the screen: on plain Pareto ranking it would be
+    # on the front (nothing is smaller) and kept over better, larger cells.
+    scores = [-0.01, 0.9, 0.95, 0.4, -0.3, 0.2, 0.1, -0.2]
+    strategy = make_strategy("nsga2", SearchSettings(population=3), make_toolbox())
     kept = strategy.survivors(members(scores))
-    # rnn is the smallest with a decent score, lstm the best: both are on the front.
-    assert seeds.get("lstm").hash in kept
-    assert seeds.get("rnn").hash in kept or seeds.get("mingru").hash in kept
+    assert len(kept) == 3 and not kept & hashes("rnn", "ugrnn", "cifg")
+    # Too few passers to fill the population: the closest failures fill it, best first.
+    strategy = make_strategy("nsga2", SearchSettings(population=7), make_toolbox())
+    assert strategy.survivors(members(scores)) == hashes(
+        "gru", "lstm", "mgu", "mingru", "np", "rnn", "cifg")
+
+
+def test_jozefowicz_list_leaves_out_screen_failures():
+    scores = [-0.01, 0.3, -0.4, 0.2, -0.2, -0.3, -0.5, -0.6]
+    strategy = make_strategy("jozefowicz", SearchSettings(top=3, crossover_rate=0.0),
+                             make_toolbox())
+    assert strategy.survivors(members(scores)) == hashes("gru", "mgu")
+    # Before anything has passed, the list is the closest failures.
+    failing = [-s if s > 0 else s for s in scores]
+    assert strategy.survivors(members(failing)) == hashes("rnn", "mgu", "ugrnn")
+
+
+@pytest.mark.parametrize("name", ["jozefowicz", "regularized", "nsga2"])
+def test_a_screen_failure_is_neither_parent_nor_crossover_donor_beside_passers(name):
+    # rnn, the smallest, failed the screen; every tournament of two meets a passer.
+    scores = [-0.01, 0.9, 0.95, 0.4, 0.3, 0.2, 0.1, 0.05]
+    toolbox = make_toolbox(weights={"crossover": 3.0, "mut_uniform": 1.0})
+    strategy = make_strategy(name, SearchSettings(population=8, tournament=2, top=8,
+                                                  crossover_rate=1.0), toolbox)
+    proposals = strategy.propose(members(scores), random.Random(4), 24)
+    assert len(proposals) == 24
+    assert sum(p.origin == "crossover" for p in proposals) >= 8
+    for proposal in proposals:
+        assert seeds.get("rnn").hash not in proposal.parents, proposal.operator
 
 
 def test_tournament_prefers_better_members():

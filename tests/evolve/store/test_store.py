@@ -322,6 +322,31 @@ def test_claim_filters_by_campaign_and_task(store):
         store.claim("w", campaign="nope")
 
 
+def test_claim_by_id_takes_only_those(store):
+    ids = _queue(store, 4)
+    claimed = store.claim("w", limit=9, ids=[ids[2], ids[3]])
+    assert [e.id for e in claimed] == [ids[2], ids[3]]
+    assert store.claim("w", ids=[ids[2]]) == []  # running now, not pending
+    assert store.claim("w", ids=[]) == []
+    assert [e.id for e in store.claim("w", limit=9)] == [ids[0], ids[1]]
+    with pytest.raises(InvalidInputError, match="evaluation id"):
+        store.claim("w", ids=["x"])
+
+
+def test_release_gives_back_a_stopped_workers_evaluations_untried(store):
+    ids = _queue(store, 3)
+    store.claim("stopped", limit=2)
+    store.claim("alive", limit=1)
+    store.finish(ids[1], "done", score=1.0, worker="stopped")
+    assert store.release(["stopped"]) == 1
+    first, second, third = store.evaluations_by_id(ids)
+    assert (first.status, first.attempts) == (EvaluationStatus.PENDING, 0)
+    assert second.status is EvaluationStatus.DONE  # a result is never given back
+    assert (third.status, third.worker) == (EvaluationStatus.RUNNING, "alive")
+    assert store.release([]) == 0
+    assert store.claim("next")[0].attempts == 1
+
+
 def test_heartbeat_reports_what_the_worker_still_holds(store):
     ids = _queue(store, 3)
     store.claim("w1", limit=2)
