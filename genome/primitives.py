@@ -71,7 +71,22 @@ def _shared_node_error(item: Node, field: str) -> AttributeError:
                           f"changed (tried to change {field!r})")
 
 
-class _SharedPrimitive(gp.Primitive):
+class _ReadOnlyNode:
+    """Shared vocabulary nodes refuse changes, and unpickle as the shared object."""
+
+    __slots__ = ()
+
+    def __setattr__(self, field: str, value: object) -> None:
+        raise _shared_node_error(self, field)
+
+    def __delattr__(self, field: str) -> None:
+        raise _shared_node_error(self, field)
+
+    def __reduce__(self):
+        return node, (self.name,)
+
+
+class _SharedPrimitive(_ReadOnlyNode, gp.Primitive):
     """A vocabulary primitive: one object is shared by every tree, so it is read-only."""
 
     __slots__ = ()
@@ -83,17 +98,9 @@ class _SharedPrimitive(gp.Primitive):
                              ("ret", Hidden), ("seq", f"{name}({arguments})")):
             object.__setattr__(self, field, value)
 
-    def __setattr__(self, field: str, value: object) -> None:
-        raise _shared_node_error(self, field)
-
-    def __delattr__(self, field: str) -> None:
-        raise _shared_node_error(self, field)
-
-    def __reduce__(self):
-        return node, (self.name,)
 
 
-class _SharedTerminal(gp.Terminal):
+class _SharedTerminal(_ReadOnlyNode, gp.Terminal):
     """A vocabulary terminal (``x``, a constant, a bias, a reference), read-only."""
 
     __slots__ = ()
@@ -102,14 +109,6 @@ class _SharedTerminal(gp.Terminal):
         for field, value in (("ret", ret), ("value", name), ("name", name), ("conv_fct", str)):
             object.__setattr__(self, field, value)
 
-    def __setattr__(self, field: str, value: object) -> None:
-        raise _shared_node_error(self, field)
-
-    def __delattr__(self, field: str) -> None:
-        raise _shared_node_error(self, field)
-
-    def __reduce__(self):
-        return node, (self.name,)
 
 
 def _primitive(name: str, args: tuple[type, ...]) -> gp.Primitive:

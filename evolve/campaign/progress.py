@@ -6,12 +6,21 @@ import sys
 import time
 from typing import TextIO
 
+__all__ = ["Progress", "StatusLine", "bar"]
 
-class Progress:
-    """Shows evaluations done / expected, best score, rate, duplicates and failures.
 
-    On a terminal the line is redrawn in place; otherwise a line is written at
-    most every ``log_every`` seconds, so a log file stays readable.
+def bar(done: int, total: int, width: int = 20) -> str:
+    """``[#####-----]``: how much of ``total`` is done."""
+    filled = int(width * min(done, total) / max(total, 1))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+class StatusLine:
+    """Where a progress line goes: redrawn in place on a terminal, else a line per period.
+
+    On a terminal every :meth:`show` redraws; otherwise a line is written at
+    most every ``log_every`` seconds (or when forced), so a log file stays
+    readable over a days-long run.
     """
 
     def __init__(self, stream: TextIO | None = None, enabled: bool = True,
@@ -21,36 +30,32 @@ class Progress:
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.log_every = log_every
         self.started = time.monotonic()
-        self.last = 0.0
+        self.last = -float("inf")
         self.width = 0
 
-    def update(self, *, done: int, total: int, members: int, budget: int, best: float | None,
-               duplicates: int, failures: int, generation: int, new: int | None = None,
-               force: bool = False) -> None:
-        """Redraw; ``new`` counts the evaluations finished since this run began (the rate)."""
+    def due(self, force: bool = False) -> bool:
+        """Whether a line would be shown now (saves building one that would not)."""
         if not self.enabled:
+            return False
+        return self.tty or force or time.monotonic() - self.last >= self.log_every
+
+    def minutes(self) -> float:
+        """Minutes since the display started (never zero, for rates)."""
+        return max((time.monotonic() - self.started) / 60.0, 1e-9)
+
+    def show(self, line: str, force: bool = False) -> None:
+        if not self.due(force):
             return
-        now = time.monotonic()
-        if not self.tty and not force and now - self.last < self.log_every:
-            return
-        self.last = now
-        minutes = max((now - self.started) / 60.0, 1e-9)
-        filled = int(20 * min(members, budget) / max(budget, 1))
-        bar = "#" * filled + "-" * (20 - filled)
-        best_text = "-" if best is None else f"{best:.3f}"
-        line = (f"[{bar}] {members}/{budget} candidates | gen {generation} | evals "
-                f"{done}/{total} | best {best_text} | "
-                f"{(done if new is None else new) / minutes:.1f} evals/min | "
-                f"dups {duplicates} | failures {failures}")
+        self.last = time.monotonic()
         if self.tty:
-            padding = " " * max(0, self.width - len(line))
-            self.stream.write("\r" + line + padding)
+            self.stream.write("\r" + line + " " * max(0, self.width - len(line)))
             self.width = len(line)
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
 
     def message(self, text: str) -> None:
+        """A line of its own, above the progress line."""
         if not self.enabled:
             return
         if self.tty and self.width:
@@ -64,3 +69,20 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self.width = 0
+
+
+class Progress(StatusLine):
+    """A campaign's line: candidates / budget, evaluations, best score, rate, duplicates,
+    failures."""
+
+    def update(self, *, done: int, total: int, members: int, budget: int, best: float | None,
+               duplicates: int, failures: int, generation: int, new: int | None = None,
+               force: bool = False) -> None:
+        """Redraw; ``new`` counts the evaluations finished since this run began (the rate)."""
+        if not self.due(force):
+            return
+        best_text = "-" if best is None else f"{best:.3f}"
+        rate = (done if new is None else new) / self.minutes()
+        self.show(f"{bar(members, budget)} {members}/{budget} candidates | gen {generation} | "
+                  f"evals {done}/{total} | best {best_text} | {rate:.1f} evals/min | "
+                  f"dups {duplicates} | failures {failures}", force=True)

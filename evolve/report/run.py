@@ -9,13 +9,12 @@ taken back by heartbeat.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
 
 from evolve.campaign import Executor, InlineExecutor, WorkerOptions
 from evolve.campaign.liveness import Heartbeat, heartbeat_stats
+from evolve.campaign.progress import StatusLine, bar
 from evolve.report.plan import ReportError, ReportPlan
 from evolve.report.results import ReportResults, collect
 from evolve.store import (
@@ -60,44 +59,17 @@ class ReportRun:
     results: ReportResults
 
 
-class ReportProgress:
-    """One line: evaluations done / needed, rate, failures and time left."""
-
-    def __init__(self, stream: TextIO | None = None, enabled: bool = True,
-                 log_every: float = 30.0):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.log_every = log_every
-        self.started = time.monotonic()
-        self.last = -1e9
-        self.width = 0
+class ReportProgress(StatusLine):
+    """A report's line: evaluations done / needed, rate, failures and time left."""
 
     def update(self, done: int, total: int, new: int, failures: int,
                force: bool = False) -> None:
-        if not self.enabled:
+        if not self.due(force):
             return
-        now = time.monotonic()
-        if not self.tty and not force and now - self.last < self.log_every:
-            return
-        self.last = now
-        minutes = max((now - self.started) / 60.0, 1e-9)
-        rate = new / minutes
-        left = f"{(total - done) / rate:.0f} min left" if rate > 0 and done < total else ""
-        filled = int(20 * done / max(total, 1))
-        line = (f"[{'#' * filled}{'-' * (20 - filled)}] {done}/{total} evaluations | "
-                f"{rate:.1f} evals/min | failures {failures}" + (f" | {left}" if left else ""))
-        if self.tty:
-            self.stream.write("\r" + line + " " * max(0, self.width - len(line)))
-            self.width = len(line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.tty and self.width:
-            self.stream.write("\n")
-            self.stream.flush()
+        rate = new / self.minutes()
+        left = f" | {(total - done) / rate:.0f} min left" if rate > 0 and done < total else ""
+        self.show(f"{bar(done, total)} {done}/{total} evaluations | {rate:.1f} evals/min | "
+                  f"failures {failures}{left}", force=True)
 
 
 def stored_report(store: Store, name: str) -> CampaignRecord | None:
