@@ -41,7 +41,9 @@ def pg_server() -> str:
         _pg_connect().close()
     except Exception as error:  # any failure to connect means: no server here
         reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}")
+        where = make_url(PG_URL).render_as_string(hide_password=True)
+        pytest.skip(f"PostgreSQL not reachable at {where} (set EVOLVE_TEST_PG to use "
+                    f"another server): {reason}")
     return PG_URL
 
 
