@@ -13,7 +13,12 @@ from evolve.report.campaign_report import (
     gather_campaign,
     write_campaign_report,
 )
-from evolve.report.checks import forget_bias_check, greff_check, ptb_small_check
+from evolve.report.checks import (
+    forget_bias_check,
+    greff_check,
+    mutant_check,
+    ptb_small_check,
+)
 from evolve.report.plan import ReportError, ReportPlan
 from evolve.report.results import CellTask, ReportResults, collect
 from evolve.report.run import (
@@ -41,6 +46,7 @@ __all__ = [
     "format_value",
     "gather_campaign",
     "greff_check",
+    "mutant_check",
     "prepare_report",
     "ptb_small_check",
     "run_report",

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from evolve.report.results import ReportResults
 
-__all__ = ["CLOSE", "FAR", "forget_bias_check", "greff_check", "ptb_small_check"]
+__all__ = ["CLOSE", "FAR", "NEGLIGIBLE", "forget_bias_check", "greff_check",
+           "mutant_check", "ptb_small_check"]
 
 #: A cell "stays close" to another when its ratio to it is at least this.
 CLOSE = 0.95
 #: A cell "falls far behind" another when its ratio to it is below this.
 FAR = 0.80
+#: Ratios this close to 1 are within the seed-to-seed spread of these tasks.
+NEGLIGIBLE = 0.02
 
 # lstm-odyssey's PTB ranking (REFERENCES.md): {np, cifg, vanilla} << {nig, fgr} <<
 # {niaf, noaf, nfg, nog}.
@@ -110,7 +113,11 @@ def forget_bias_check(results: ReportResults) -> list[str]:
             lines.append(f"- {task}: incomplete.")
             continue
         gap_before, gap_after = 1.0 - before, 1.0 - after
-        if gap_before <= 0:
+        if abs(gap_before) < NEGLIGIBLE:
+            verdict = (f"np is within {100 * NEGLIGIBLE:.0f}% of gru here (np/gru "
+                       f"{before:.3f}), so there is no gap to speak of; lstm_b/gru "
+                       f"{after:.3f}.")
+        elif gap_before < 0:
             verdict = ("np is already at least as good as gru here, so there is no gap to "
                        "close; the bias " + ("helps" if bias > 1 else "does not help") + ".")
         elif after >= 1.0:
@@ -121,6 +128,38 @@ def forget_bias_check(results: ReportResults) -> list[str]:
                        + (" (agrees)." if closed >= 0.5 else " (disagrees: less than half)."))
         lines.append(f"- {task}: lstm_b/np {bias:.3f}; {verdict}")
     lines.append("")
+    return lines
+
+
+def mutant_check(results: ReportResults) -> list[str]:
+    """Jozefowicz et al.: MUT1-3 match or beat the GRU on some tasks, none on all."""
+    mutants = ("mut1", "mut2", "mut3")
+    if not _available(results, (*mutants, "gru")):
+        return []
+    tasks = results.plan.tasks
+    lines = [
+        "### The evolved cells MUT1-3 (Jozefowicz et al.)",
+        "",
+        "Published: each of MUT1-3 matches or beats the GRU on some tasks, and none on all "
+        f"of them. Measured: test-metric ratio to `gru` ('matches' means ≥ {1 - NEGLIGIBLE:g}).",
+        "",
+        "| cell | " + " | ".join(tasks) + " |",
+        "| --- | " + " | ".join("---:" for _ in tasks) + " |",
+    ]
+    verdicts = []
+    for cell in mutants:
+        ratios = [results.ratio(cell, task, against="gru") for task in tasks]
+        lines.append(f"| `{cell}` | " + " | ".join(_ratio_text(r) for r in ratios) + " |")
+        if any(r is None for r in ratios):
+            verdicts.append(f"- {cell}: incomplete.")
+            continue
+        matched = [t for t, r in zip(tasks, ratios, strict=True) if r >= 1 - NEGLIGIBLE]
+        shape = ("some, not all" if 0 < len(matched) < len(tasks)
+                 else "all" if matched else "none")
+        agrees = shape == "some, not all"
+        verdicts.append(f"- {cell}: matches or beats gru on {', '.join(matched) or 'no task'} "
+                        f"({shape} of the tasks; {'agrees' if agrees else 'disagrees'}).")
+    lines += ["", *verdicts, ""]
     return lines
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from evolve.report._files import write_atomic
-from evolve.report.checks import forget_bias_check, greff_check, ptb_small_check
+from evolve.report.checks import (
+    forget_bias_check,
+    greff_check,
+    mutant_check,
+    ptb_small_check,
+)
 from evolve.report.plots import plot_task_bars, plot_task_curves
 from evolve.report.results import CellTask, ReportResults
 from genome import seeds
@@ -158,7 +163,7 @@ def write_seed_report(results: ReportResults, out: Path, *, plots: bool = True,
              "compare within a column):", ""]
     text += [*_step_table(results), ""]
     text += ["## Protocols", "", *_protocol_lines(results), ""]
-    checks = greff_check(results) + forget_bias_check(results)
+    checks = greff_check(results) + forget_bias_check(results) + mutant_check(results)
     if ptb_small is not None:
         checks += ptb_small_check(ptb_small)
     if checks:

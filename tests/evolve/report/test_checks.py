@@ -13,6 +13,7 @@ from evolve.report import (
     ReportResults,
     forget_bias_check,
     greff_check,
+    mutant_check,
     ptb_small_check,
 )
 
@@ -80,6 +81,9 @@ def test_forget_bias_check_measures_the_share_of_the_gap_closed():
     assert "(disagrees: less than half)" in verdict_line(lines)
     lines = forget_bias_check(fabricated({"gru": [1.0], "np": [1.2], "lstm_b": [0.9]}))
     assert "closes the whole gap" in verdict_line(lines)
+    # np within 2% of gru: a "share of the gap" would be a share of noise.
+    lines = forget_bias_check(fabricated({"gru": [1.0], "np": [1.01], "lstm_b": [1.1]}))
+    assert "no gap to speak of" in verdict_line(lines)
 
 
 def test_a_diverged_seed_counts_as_zero_in_ratios():
@@ -98,3 +102,30 @@ def test_ptb_small_check_quotes_the_last_epoch_and_the_speed_ratio(tmp_path):
     assert "| `GenomeRNN(lstm_b)` | 2 | 200.0 | 195.0 | 90 |" in lines
     assert any("ours / Keras': 0.90" in line for line in lines)
     assert ptb_small_check(tmp_path / "missing.json") == []
+
+
+def mutant_results(mut3_bpc: float) -> ReportResults:
+    two_tasks = fabricated({"gru": [1.0], "mut1": [0.9], "mut2": [1.2], "mut3": [mut3_bpc]})
+    # A second task on which every mutant is worse than the GRU.
+    for cell, entry in list(two_tasks.table.items()):
+        value = 1.0 if cell == "gru" else 1.5
+        result = EvaluationResult(status=Status.DONE, task="ptb-char", metric="bpc",
+                                  higher_is_better=False, value=value,
+                                  metrics={"test_bpc": value})
+        entry["ptb-char"] = CellTask(cell, "ptb-char", (result,))
+    plan = ReportPlan(preset="smoke", cells=two_tasks.plan.cells, tasks=("xml", "ptb-char"),
+                      seeds=1)
+    return ReportResults(plan, two_tasks.table, {"xml": ("bpc", False),
+                                                 "ptb-char": ("bpc", False)},
+                         two_tasks.params, {"xml": 8, "ptb-char": 8})
+
+
+def test_mutant_check_says_which_tasks_each_mutant_matches():
+    lines = mutant_check(mutant_results(mut3_bpc=1.01))
+    verdicts = [line for line in lines if line.startswith("- mut")]
+    assert verdicts[0] == ("- mut1: matches or beats gru on xml (some, not all of the tasks; "
+                           "agrees).")
+    assert verdicts[1].startswith("- mut2: matches or beats gru on no task (none")
+    assert verdicts[1].endswith("disagrees).")
+    assert "- mut3: matches or beats gru on xml" in verdicts[2]  # 1/1.01 is within 2%
+    assert mutant_check(fabricated({"gru": [1.0]})) == []
