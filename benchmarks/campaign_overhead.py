@@ -7,8 +7,8 @@
 2. Throughput: the same campaign with a local pool of 1 and of 2 worker
    processes; prints evaluations per hour of each and their ratio.
 
-The campaign is the ``quick`` preset's protocols on memorization and
-arithmetic, 16 candidates, so each run takes a few minutes.
+The campaign is the ``quick`` preset's tasks and protocols (memorization
+screen, arithmetic, XML), 16 candidates, so each run takes a few minutes.
 
 Usage:
     python benchmarks/campaign_overhead.py [--budget 16] [--skip-pool]
@@ -26,10 +26,8 @@ from evolve.store import Store
 
 
 def config(budget: int):
-    return load_config("quick", budget=budget, batch=4, initial=["rnn", "gru", "mgu", "mingru"],
-                       tasks=[{"task": "memorization", "preset": "quick", "screen": True,
-                               "threshold": 0.5},
-                              {"task": "arithmetic", "preset": "quick"}])
+    # The quick preset's tasks and protocols (memorization screen, arithmetic, XML).
+    return load_config("quick", budget=budget, batch=4, initial=["rnn", "gru", "mgu", "mingru"])
 
 
 def run(directory: Path, name: str, executor, budget: int) -> tuple[float, int, float]:

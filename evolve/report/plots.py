@@ -59,7 +59,18 @@ def plot_task_bars(results: ReportResults, task: str, path: Path) -> Path:
                      label="no finished seed")
         axes.legend(loc="best", fontsize=8)
     axes.set_xticks(range(len(cells)), cells, rotation=60, ha="right", fontsize=8)
-    axes.set_ylabel(_label(results, task), fontsize=9)
+    label = _label(results, task)
+    shown = [(m - s, m + s) for i, (m, s) in enumerate(zip(means, spreads, strict=True))
+             if i not in failed]
+    if shown:
+        low, high = min(lo for lo, _ in shown), max(hi for _, hi in shown)
+        # Bars from 0 would hide differences of a few percent (bits per character
+        # between 2.5 and 2.7, say): zoom in, and say so on the axis.
+        if low > 0 and (high - low) < 0.5 * high and not failed:
+            margin = 0.1 * (high - low) or 0.05 * high
+            axes.set_ylim(low - margin, high + margin)
+            label += "; axis not from 0"
+    axes.set_ylabel(label, fontsize=9)
     seeds = results.plan.seeds
     axes.set_title(f"{task}: mean ± sd over {seeds} training seed{'s' * (seeds > 1)} "
                    f"(preset {results.plan.preset}, {results.units[task]} units)", fontsize=10)
