@@ -110,6 +110,7 @@ def _seeds(args: argparse.Namespace) -> int:
     from evolve.report import (
         ReportPlan,
         ReportProgress,
+        check_report_data,
         run_report,
         stored_report,
         write_seed_report,
@@ -122,10 +123,14 @@ def _seeds(args: argparse.Namespace) -> int:
         fields["tasks"] = tuple(_names(args.tasks))
     plan = ReportPlan(**fields)
     name = args.name or f"report-{plan.preset}"
+    executor = make_executor(args.executor, args.workers, args.scheduler)
+    # What can fail without the database fails before it is opened (or created).
+    executor.check_url(args.db)
+    check_report_data(plan, args.data_dir)
     store = open_store(args.db)
     stored_report(store, name)  # a name taken by an evolution campaign fails here
-    executor = make_executor(args.executor, args.workers, args.scheduler)
-    print(f"report {name!r}: {len(plan.genomes)} cells × {len(plan.tasks)} tasks × "
+    extra = "" if plan.reference in plan.cells else f" (and {plan.reference}, the reference)"
+    print(f"report {name!r}: {len(plan.cells)} cells{extra} × {len(plan.tasks)} tasks × "
           f"{plan.seeds} seeds under the {plan.preset} preset, database {store.url}",
           file=sys.stderr)
     run_ = run_report(store, plan, name, executor, WorkerOptions(data_dir=args.data_dir),

@@ -27,8 +27,8 @@ from evolve.store import (
 )
 from genome import seeds
 
-__all__ = ["REPORT_KIND", "ReportProgress", "ReportRun", "prepare_report", "run_report",
-           "stored_report"]
+__all__ = ["REPORT_KIND", "ReportProgress", "ReportRun", "check_report_data", "prepare_report",
+           "run_report", "stored_report"]
 
 #: ``config["kind"]`` of a campaign row that holds a report.
 REPORT_KIND = "report"
@@ -148,7 +148,7 @@ def run_report(store: Store, plan: ReportPlan, name: str | None = None,
     options = options or WorkerOptions()
     executor = executor or InlineExecutor()
     # What can fail without training anything fails before anything is stored.
-    _check_data(plan, options.data_dir)
+    check_report_data(plan, options.data_dir)
     executor.check_url(store.url)
     executor.connect()
     ids = prepare_report(store, plan, name)
@@ -197,7 +197,8 @@ def run_report(store: Store, plan: ReportPlan, name: str | None = None,
                      seconds=time.monotonic() - started, results=results)
 
 
-def _check_data(plan: ReportPlan, data_dir: str | None) -> None:
+def check_report_data(plan: ReportPlan, data_dir: str | None) -> None:
+    """Raise :class:`ReportError` unless every task's data can be read (Penn Treebank)."""
     from evolve.evaluation import task_for
     from evolve.tasks import DataError
 

@@ -15,6 +15,7 @@ from evolve.report.checks import (
 )
 from evolve.report.plots import plot_task_bars, plot_task_curves
 from evolve.report.results import CellTask, ReportResults
+from evolve.tasks import TASK_NAMES
 from genome import seeds
 
 __all__ = ["format_value", "seed_table", "write_seed_report"]
@@ -34,7 +35,9 @@ def _cell_text(entry: CellTask, metric: str, seeds_asked: int) -> str:
             return f"{'/'.join(kinds)} ×{len(failures)}"
         return "not run yet" if entry.missing else "no result"
     mean, spread = summary
-    text = f"{format_value(mean, metric)} ± {format_value(spread, metric)}"
+    text = format_value(mean, metric)
+    if seeds_asked > 1:  # a spread over one seed would be a made-up zero
+        text += f" ± {format_value(spread, metric)}"
     finished = len(entry.test_values())
     if finished < seeds_asked:
         text += f" ({finished}/{seeds_asked})"
@@ -140,11 +143,18 @@ def write_seed_report(results: ReportResults, out: Path, *, plots: bool = True,
             figures.append(plot_task_bars(results, task, out / "plots" / f"bars-{task}.png"))
             figures.append(plot_task_curves(results, task, out / "plots" / f"curves-{task}.png"))
         written += figures
+    every = set(plan.cells) == set(seeds.names()) and set(plan.tasks) == set(TASK_NAMES)
+    title = "Every seed cell on every task" if every else (
+        f"{len(plan.cells)} seed cell{'s' * (len(plan.cells) > 1)} on "
+        f"{', '.join(plan.tasks)}")
+    reference_note = ("" if plan.reference in plan.cells else
+                      f" (`{plan.reference}`, the reference, is trained too but not listed)")
     text = [
-        "# Every seed cell on every task",
+        f"# {title}",
         "",
         f"Each cell trained with {plan.seeds} training seed{'s' * (plan.seeds > 1)} "
-        f"(0..{plan.seeds - 1}) on each task under the `{plan.preset}` protocol preset. "
+        f"(0..{plan.seeds - 1}) on each task under the `{plan.preset}` protocol "
+        f"preset{reference_note}. "
         "Each entry is the mean ± sample standard deviation over seeds of the task's "
         "headline metric on the test split (↑ higher is better, ↓ lower is better); "
         "`(n/k)` marks entries where only n of k seeds finished, and a failure is named "

@@ -76,3 +76,15 @@ def test_report_on_a_report_or_an_unknown_campaign_is_one_clear_line(finished, c
                  "--executor", "inline"]) == 1
     err = capsys.readouterr().err
     assert "'tiny' is an evolution campaign" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_report_that_cannot_run_creates_no_database(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    code = main(["report", "--db", url, "--cells", "gru", "--tasks", "ptb-char",
+                 "--data-dir", str(tmp_path / "no-ptb-here"), "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert "ptb-char" in capsys.readouterr().err
+    assert not (tmp_path / "never.db").exists() and not (tmp_path / "out").exists()
+    assert main(["report", "--db", "sqlite:///", "--cells", "gru", "--tasks",
+                 "memorization", "--out", str(tmp_path / "out")]) == 1
+    assert "in-memory" in capsys.readouterr().err

@@ -129,3 +129,14 @@ def test_mutant_check_says_which_tasks_each_mutant_matches():
     assert verdicts[1].endswith("disagrees).")
     assert "- mut3: matches or beats gru on xml" in verdicts[2]  # 1/1.01 is within 2%
     assert mutant_check(fabricated({"gru": [1.0]})) == []
+
+
+def test_one_seed_gets_no_made_up_spread_and_a_subset_says_so(tmp_path):
+    from evolve.report import seed_table, write_seed_report
+
+    results = fabricated({"gru": [1.0], "rnn": [1.25]})
+    row = next(line for line in seed_table(results) if line.startswith("| `rnn`"))
+    assert "| 1.250 |" in row and "±" not in row
+    write_seed_report(results, tmp_path, plots=False)
+    first = (tmp_path / "seeds.md").read_text().splitlines()[0]
+    assert first == "# 2 seed cells on xml"
