@@ -1,11 +1,13 @@
 """The canonical form of a genome, whose SHA-256 is the genome's identity.
 
-Rewrites that keep the cell's function and its parameter count:
+Rewrites that keep the cell's function and, but for one case, its parameter count:
 
 * ``identity(a)`` is ``a``; ``R`` is ``U`` (both are fresh H x H matrices);
 * constants fold: ``a * 1``, ``a + 0``, ``a - 0``, ``a * 0``, ``1 - (1 - a)``,
   ``a - a`` (for a parameter-free ``a``), ``tanh(0)``, ``relu(relu(a))``,
-  ``U 0`` and ``p * 0``;
+  ``U 0`` and ``p * 0``. The one case: weights that only ever meet a zero
+  (``0 * W x``, ``U 0``, ``p * 0``) fold away with it, so the canonical form
+  counts fewer parameters than the genome, whose layers still build them;
 * operands of ``+`` and ``*`` chains are sorted by a structural key that
   does not depend on slot names;
 * slots that ``h'`` does not depend on are dropped, and an intermediate read

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evolve.evaluation import PRESETS as PROTOCOL_PRESETS
 from evolve.evaluation import EvaluationProtocol, ProtocolError, preset_protocol
 from evolve.operators import DEFAULT_WEIGHTS
 from evolve.search import STRATEGIES, SearchSettings
@@ -90,7 +91,9 @@ class CampaignConfig:
         self.validate()
 
     def validate(self) -> None:
-        if self.strategy not in STRATEGIES:
+        # Each type is checked before it is used: a TypeError from deep inside would
+        # name neither the key nor what is allowed.
+        if not isinstance(self.strategy, str) or self.strategy not in STRATEGIES:
             raise ConfigError(f"strategy {self.strategy!r} unknown; the strategies are "
                               f"{', '.join(STRATEGIES)}")
         if not self.tasks:
@@ -100,8 +103,10 @@ class CampaignConfig:
             raise ConfigError(f"tasks: each task may appear once, got {names}")
         for spec in self.tasks:
             where = f"tasks.{spec.task}"
-            if not isinstance(spec.overrides, dict):
-                raise ConfigError(f"{where}.overrides must be a table, got {spec.overrides!r}")
+            if not isinstance(spec.preset, str) or spec.preset not in PROTOCOL_PRESETS:
+                raise ConfigError(f"{where}.preset must be one of {', '.join(PROTOCOL_PRESETS)}, "
+                                  f"got {_got(spec.preset)}")
+            _check_overrides(spec.overrides, f"{where}.overrides")
             if not isinstance(spec.screen, bool):
                 raise ConfigError(f"{where}.screen must be true or false, got {spec.screen!r}")
             for name in ("threshold", "weight"):
@@ -110,35 +115,21 @@ class CampaignConfig:
                     raise ConfigError(f"{where}.{name} must be a number >= 0, got {value!r}")
             try:
                 spec.protocol()
-            except ProtocolError as error:
+            except (ProtocolError, TypeError) as error:
                 raise ConfigError(f"{where}: {error}") from None
         if self.reference not in seeds.names():
             raise ConfigError(f"reference {self.reference!r} is not a seed; the seeds are "
                               f"{', '.join(seeds.names())}")
         if self.combine not in ("min", "weighted"):
             raise ConfigError(f"combine must be 'min' or 'weighted', got {self.combine!r}")
-        if isinstance(self.initial, str):
-            if self.initial not in ("seeds", "random"):
-                raise ConfigError(f"initial must be 'seeds', 'random' or a list of seed names, "
-                                  f"got {self.initial!r}")
-        else:
-            unknown = [n for n in self.initial if n not in seeds.names()]
-            if unknown or not self.initial:
-                raise ConfigError(f"initial: unknown seed(s) {unknown}; the seeds are "
-                                  f"{', '.join(seeds.names())}")
+        _check_initial(self.initial)
         _integers(self, "", {"budget": (1, 10**7), "batch": (1, 10**5),
                              "training_seeds": (1, 100), "max_attempts": (1, 100)})
         if not _number(self.stale_after) or self.stale_after <= 0:
             raise ConfigError(f"stale_after must be positive seconds, got {self.stale_after!r}")
         _integers(self.limits, "limits.", {"max_height": (1, 64), "max_slot_size": (1, 10_000),
                                            "max_slots": (1, 64), "max_states": (1, 64)})
-        unknown = sorted(set(self.operator_weights) - set(DEFAULT_WEIGHTS))
-        if unknown:
-            raise ConfigError(f"operator_weights: unknown operator(s) {', '.join(unknown)}; "
-                              f"the operators are {', '.join(DEFAULT_WEIGHTS)}")
-        if not all(_number(w) and w >= 0 for w in self.operator_weights.values()):
-            raise ConfigError(f"operator_weights must be numbers >= 0, got "
-                              f"{self.operator_weights!r}")
+        _check_operator_weights(self.operator_weights)
         _integers(self.search, "search.", {
             "population": (2, 10**6), "tournament": (1, 10**6), "top": (1, 10**6),
             "random_height": (0, 8), "random_intermediates": (0, 8), "random_states": (0, 8)})
@@ -198,14 +189,10 @@ class CampaignConfig:
             if "limits" in data:
                 data["limits"] = _build(Limits, data["limits"], "limits")
             if "tasks" in data:
-                tasks = data["tasks"]
-                if isinstance(tasks, dict):  # TOML tables: [tasks.memorization]
-                    tasks = [{"task": name, **(spec or {})} for name, spec in tasks.items()]
-                data["tasks"] = tuple(_build(TaskSpec, t, f"tasks[{i}]")
-                                      for i, t in enumerate(tasks))
+                data["tasks"] = _build_tasks(data["tasks"])
             return cls(**data)
-        except TypeError as error:
-            raise ConfigError(str(error)) from None
+        except TypeError as error:  # a last resort: the checks above should say it better
+            raise ConfigError(f"campaign configuration: {error}") from None
 
     def replace(self, **changes: Any) -> CampaignConfig:
         return CampaignConfig.from_dict({**self.to_dict(), **changes})
@@ -223,16 +210,108 @@ def _integers(holder: Any, prefix: str, bounds: dict[str, tuple[int, int]]) -> N
                               f"got {value!r}")
 
 
-def _build(cls, value: Any, where: str):
+def _got(value: Any) -> str:
+    """What a key was given, with its TOML type: ``5 (an integer)``."""
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "an array", tuple: "an array", dict: "a table"}
+    kind = kinds.get(type(value), type(value).__name__)
+    return f"{value!r} ({kind})"
+
+
+def _check_initial(initial: Any) -> None:
+    allowed = "'seeds', 'random' or a non-empty list of seed names"
+    if isinstance(initial, str):
+        if initial not in ("seeds", "random"):
+            raise ConfigError(f"initial must be {allowed}, got {initial!r}")
+        return
+    if not isinstance(initial, list | tuple):
+        raise ConfigError(f"initial must be {allowed}, got {_got(initial)}")
+    if not initial:
+        raise ConfigError(f"initial must be {allowed}, got an empty list; the seeds are "
+                          f"{', '.join(seeds.names())}")
+    unknown = [n for n in initial if not isinstance(n, str) or n not in seeds.names()]
+    if unknown:
+        raise ConfigError(f"initial: unknown seed(s) {unknown}; the seeds are "
+                          f"{', '.join(seeds.names())}")
+
+
+def _check_operator_weights(weights: Any) -> None:
+    if not isinstance(weights, dict):
+        raise ConfigError(f"operator_weights must be a table of operator names and weights "
+                          f"(e.g. {{ crossover = 0.5 }}), got {_got(weights)}; the operators "
+                          f"are {', '.join(DEFAULT_WEIGHTS)}")
+    unknown = sorted(set(weights) - set(DEFAULT_WEIGHTS))
+    if unknown:
+        raise ConfigError(f"operator_weights: unknown operator(s) {', '.join(unknown)}; "
+                          f"the operators are {', '.join(DEFAULT_WEIGHTS)}")
+    for name, weight in weights.items():
+        if not _number(weight) or weight < 0:
+            raise ConfigError(f"operator_weights.{name} must be a number >= 0, got "
+                              f"{_got(weight)}")
+
+
+def _check_overrides(overrides: Any, where: str) -> None:
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where} must be a table of protocol fields (e.g. "
+                          f"{{ units = 64 }}), got {_got(overrides)}")
+    # The protocol's own check would see these only after preset_protocol had
+    # failed on them with a TypeError that names no key.
+    if "task" in overrides:
+        raise ConfigError(f"{where}.task: the task cannot be overridden; it is the name of its "
+                          f"table, [tasks.NAME]")
+    if "preset" in overrides:
+        task = where.removesuffix(".overrides")
+        raise ConfigError(f"{where}.preset: not a protocol field; set {task}.preset instead")
+    params = overrides.get("task_params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"{where}.task_params must be a table of task parameters (e.g. "
+                          f"{{ length = 64 }}), got {_got(params)}")
+
+
+def _build_tasks(tasks: Any) -> tuple[TaskSpec, ...]:
+    """The task specs, each named in errors as the file writes it."""
+    if isinstance(tasks, dict):  # TOML tables: [tasks.memorization]
+        specs = []
+        for name, spec in tasks.items():
+            where = f"tasks.{name}"
+            spec = {} if spec is None else spec  # {"xml": None} from Python: all defaults
+            if not isinstance(spec, dict):
+                raise ConfigError(f"{where} must be a table of task keys ([{where}] with "
+                                  f"preset, screen, ...), got {_got(spec)}")
+            if "task" in spec and spec["task"] != name:
+                # The table's name is the task: a second name would silently win.
+                raise ConfigError(f"{where}.task: a [tasks.NAME] table is the task NAME, got "
+                                  f"task = {spec['task']!r}; leave task out")
+            specs.append(_build(TaskSpec, {**spec, "task": name}, where, named_by_table=True))
+        return tuple(specs)
+    if isinstance(tasks, list | tuple):  # [[tasks]] arrays, or Python
+        specs = []
+        for index, spec in enumerate(tasks):
+            where = f"tasks[{index}]"
+            if isinstance(spec, dict) and "task" not in spec:
+                raise ConfigError(f"{where}: missing key task (the task's name)")
+            specs.append(_build(TaskSpec, spec, where))
+        return tuple(specs)
+    raise ConfigError(f"tasks must be tables [tasks.NAME] (or an array of tables with a task "
+                      f"key), got {_got(tasks)}")
+
+
+def _build(cls, value: Any, where: str, named_by_table: bool = False):
+    """``cls(**value)``, with an unknown key named in full (``tasks.xml.foo``).
+
+    ``named_by_table``: a ``[tasks.NAME]`` table, whose ``task`` key is put in
+    from the table's name, so it is not listed as a key to write.
+    """
     if isinstance(value, cls):
         return value
     if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table of keys, got {type(value).__name__}")
+        raise ConfigError(f"{where} must be a table of keys, got {_got(value)}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(value) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; the keys are "
-                          f"{', '.join(sorted(known))}")
+        listed = sorted(known - {"task"}) if named_by_table else sorted(known)
+        keys = ", ".join(f"{where}.{key}" for key in unknown)
+        raise ConfigError(f"unknown key(s) {keys}; the keys of {where} are {', '.join(listed)}")
     return cls(**value)
 
 
@@ -293,6 +372,12 @@ def load_config(preset: str | None = None, path: str | Path | None = None,
             raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path} is not valid TOML: {error}") from None
+        except UnicodeDecodeError as error:
+            # TOML is UTF-8 by definition; tomllib says so without naming the file.
+            line = error.object[:error.start].count(b"\n") + 1
+            raise ConfigError(f"{path} is not valid TOML: line {line}: byte "
+                              f"{error.object[error.start]:#04x} is not UTF-8 (a TOML file "
+                              f"must be UTF-8 text)") from None
     data.update({k: v for k, v in changes.items() if v is not None})
     try:
         return CampaignConfig.from_dict(data)

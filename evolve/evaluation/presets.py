@@ -45,6 +45,9 @@ def preset_protocol(task: str, preset: str = "quick", **overrides: Any) -> Evalu
     fields = dict(_COMMON[preset])
     fields["task_params"] = dict(_TASK_PARAMS[preset].get(task, {}))
     task_overrides = overrides.pop("task_params", {})
+    if not isinstance(task_overrides, dict):
+        raise ProtocolError(f"task_params must be a table of names and values, got "
+                            f"{task_overrides!r}")
     fields["task_params"].update(task_overrides)
     fields.update(overrides)
     return EvaluationProtocol.from_dict({"task": task, **fields})

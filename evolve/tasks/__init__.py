@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import inspect
 import typing
@@ -61,11 +62,7 @@ def check_task(name: str, params: dict[str, Any]) -> None:
         make_task(name, **params)
         return
     if name in ("ptb-word", "ptb-char"):
-        allowed = {"steps", "eval_tokens", "verify"}
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise ValueError(f"bad parameter for task {name}: {', '.join(unknown)}; the "
-                             f"parameters are {', '.join(sorted(allowed))}")
+        _check_names(name, params)
         check_params(**params)
         return
     raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
@@ -145,18 +142,30 @@ def make_task(name: str, data_dir: str | None = None, **params: Any) -> Task:
         ValueError: for an unknown task or parameter, naming the valid ones.
         DataError: when Penn Treebank cannot be found or read.
     """
+    if name not in TASK_NAMES:
+        raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
+    _check_names(name, params)
     if name in _SYNTHETIC:
-        cls = _SYNTHETIC[name]
-        try:
-            return cls(**params)
-        except TypeError as error:
-            raise ValueError(f"bad parameter for task {name}: {error}") from None
-    if name in ("ptb-word", "ptb-char"):
-        try:
-            return PennTreebank(level=name.split("-")[1], data_dir=data_dir, **params)
-        except TypeError as error:
-            raise ValueError(f"bad parameter for task {name}: {error}") from None
-    raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASK_NAMES)}")
+        return _SYNTHETIC[name](**params)
+    return PennTreebank(level=name.split("-")[1], data_dir=data_dir, **params)
+
+
+def _check_names(name: str, params: dict[str, Any]) -> None:
+    """Raise ValueError naming the unknown parameters and listing the task's own.
+
+    Checked against the declaration rather than by catching the constructor's
+    TypeError, whose text names the class and not what the task accepts.
+    """
+    declared = _declared(name)
+    unknown = [key for key in params if key not in declared]
+    if not unknown:
+        return
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), declared, n=1)
+        hints.append(f"{key} (did you mean {close[0]}?)" if close else str(key))
+    raise ValueError(f"bad parameter for task {name}: {', '.join(hints)}; the parameters are "
+                     f"{', '.join(sorted(declared))}")
 
 
 def task_metric(name: str) -> Metric:

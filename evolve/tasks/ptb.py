@@ -18,6 +18,8 @@ KNOWN_SHA256 = {
     "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
     "ptb.test.txt": "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
 }
+#: ../shared/data/ptb beside the repository this package is in (an editable install's).
+BESIDE_REPOSITORY = Path(__file__).resolve().parents[3] / "shared" / "data" / "ptb"
 _FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
 EOS = "<eos>"
 
@@ -26,21 +28,45 @@ class DataError(RuntimeError):
     """A data directory or file that cannot be used, with what was expected."""
 
 
-def default_data_dir() -> Path | None:
-    """Where Penn Treebank is looked for when no directory is given.
+def data_dir_candidates() -> list[tuple[str, Path]]:
+    """Where :func:`default_data_dir` looks, in order, each with where it comes from.
 
     ``$EVOLVE_PTB_DIR``, else ``../shared/data/ptb`` from the working
     directory, else the same path beside the repository of this package.
     """
     candidates = []
     if os.environ.get("EVOLVE_PTB_DIR"):
-        candidates.append(Path(os.environ["EVOLVE_PTB_DIR"]))
-    candidates.append(Path.cwd().parent / "shared" / "data" / "ptb")
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "ptb")
-    for candidate in candidates:
-        if (candidate / "ptb.train.txt").exists() or (candidate / "ptb.train.txt.gz").exists():
+        candidates.append(("$EVOLVE_PTB_DIR", Path(os.environ["EVOLVE_PTB_DIR"])))
+    candidates.append(("../shared/data/ptb from the working directory",
+                       Path.cwd().parent / "shared" / "data" / "ptb"))
+    candidates.append(("../shared/data/ptb beside the repository", BESIDE_REPOSITORY))
+    return candidates
+
+
+def _has_data(directory: Path) -> bool:
+    return (directory / "ptb.train.txt").exists() or (directory / "ptb.train.txt.gz").exists()
+
+
+def default_data_dir() -> Path | None:
+    """Where Penn Treebank is looked for when no directory is given.
+
+    The first of :func:`data_dir_candidates` that holds ``ptb.train.txt``
+    (plain or .gz); None when none does.
+    """
+    for _, candidate in data_dir_candidates():
+        if _has_data(candidate):
             return candidate
     return None
+
+
+def _not_found() -> DataError:
+    # Every place looked in, so that a wrong $EVOLVE_PTB_DIR or working directory shows.
+    tried = ", ".join(f"{path} ({origin})" for origin, path in data_dir_candidates())
+    unset = "" if os.environ.get("EVOLVE_PTB_DIR") else " ($EVOLVE_PTB_DIR is not set)"
+    return DataError(f"Penn Treebank not found: looked in {tried}{unset} and none has "
+                     f"ptb.train.txt or ptb.train.txt.gz; pass --data-dir DIR (a directory "
+                     f"with ptb.train.txt, ptb.valid.txt, ptb.test.txt, plain or .gz) or set "
+                     f"EVOLVE_PTB_DIR")
 
 
 def read_text(directory: str | Path, split: str, verify: bool = True) -> str:
@@ -147,9 +173,7 @@ class PennTreebank(Task):
         check_params(level=level, steps=steps, eval_tokens=eval_tokens, verify=verify)
         directory = Path(data_dir) if data_dir else default_data_dir()
         if directory is None:
-            raise DataError("Penn Treebank not found: pass --data-dir DIR (a directory with "
-                            "ptb.train.txt, ptb.valid.txt, ptb.test.txt, plain or .gz) or set "
-                            "EVOLVE_PTB_DIR")
+            raise _not_found()
         self.level = level
         self.steps = steps
         self.data_dir = str(directory)

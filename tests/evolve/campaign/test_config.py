@@ -36,12 +36,42 @@ def test_toml_file_overrides_the_preset(tmp_path):
      "tasks.xml: task_params: bad parameter"),
     ("[search]\ncrossover_rate = 2", "search.crossover_rate must be between 0 and 1"),
     ("populaton = 3", "unknown campaign key.*populaton"),
-    ("[search]\npopulaton = 3", r"search: unknown key\(s\) populaton"),
+    ("[search]\npopulaton = 3", r"unknown key\(s\) search\.populaton; the keys of search are "
+                                 r"crossover_rate, population"),
     ('[tasks.copy]\npreset = "smoke"', "tasks.copy: task 'copy' unknown"),
     ('[tasks.memorization]\noverrides = { units = -1 }', "units must be an integer from 1"),
     ('initial = ["lstn"]', r"initial: unknown seed\(s\) \['lstn'\]"),
     ('reference = "gruu"', "reference 'gruu' is not a seed"),
     ("budget = [", "is not valid TOML"),
+    # Wrong types are named by key, with what they got and what is allowed (they
+    # used to surface as "'int' object is not iterable").
+    ("initial = 5", r"initial must be 'seeds', 'random' or a non-empty list of seed names, "
+                    r"got 5 \(an integer\)"),
+    ("initial = []", r"initial must be .* non-empty list of seed names, got an empty list; "
+                     r"the seeds are rnn, gru"),
+    ("tasks = 5", r"tasks must be tables \[tasks\.NAME\] .*, got 5 \(an integer\)"),
+    ("tasks = { xml = 5 }", r"tasks\.xml must be a table of task keys .*, got 5 \(an integer\)"),
+    ("tasks = [5]", r"tasks\[0\] must be a table of keys, got 5"),
+    ('[[tasks]]\npreset = "smoke"', r"tasks\[0\]: missing key task"),
+    ("operator_weights = 5", r"operator_weights must be a table of operator names and weights "
+                             r".*got 5 \(an integer\); the operators are mut_uniform"),
+    ('operator_weights = { crossover = "a" }',
+     r"operator_weights\.crossover must be a number >= 0, got 'a' \(a string\)"),
+    ("[tasks.xml]\noverrides = { task_params = 5 }",
+     r"tasks\.xml\.overrides\.task_params must be a table of task parameters .*got 5"),
+    ("[tasks.xml]\noverrides = 5", r"tasks\.xml\.overrides must be a table of protocol fields"),
+    ('[tasks.xml]\noverrides = { task = "memorization" }',
+     r"tasks\.xml\.overrides\.task: the task cannot be overridden"),
+    ('[tasks.xml]\noverrides = { preset = "smoke" }',
+     r"tasks\.xml\.overrides\.preset: not a protocol field; set tasks\.xml\.preset instead"),
+    ("[tasks.xml]\npreset = []", r"tasks\.xml\.preset must be one of smoke, quick, ptb, got \[\]"),
+    ('strategy = ["nsga2"]', r"strategy \['nsga2'\] unknown; the strategies are"),
+    # A key is named as the file writes it: tasks.xml, not its position in the list.
+    ("[tasks.xml]\nfoo = 1", r"unknown key\(s\) tasks\.xml\.foo; the keys of tasks\.xml are "
+                             r"overrides, preset, screen, threshold, weight$"),
+    ('[[tasks]]\ntask = "xml"\nfoo = 1', r"unknown key\(s\) tasks\[0\]\.foo"),
+    ('[tasks.xml]\ntask = "memorization"',
+     r"tasks\.xml\.task: a \[tasks\.NAME\] table is the task NAME, got task = 'memorization'"),
 ])
 def test_bad_config_names_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "bad.toml"
@@ -49,6 +79,20 @@ def test_bad_config_names_the_file_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as caught:
         load_config("smoke", path)
     assert str(path) in str(caught.value)
+
+
+def test_non_utf8_file_is_named_with_the_line(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("budget = 3\n# café\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml is not valid TOML: line 2: byte 0xe9 "
+                                          r"is not UTF-8"):
+        load_config("smoke", path)
+
+
+def test_task_table_may_repeat_its_own_name(tmp_path):
+    path = tmp_path / "campaign.toml"
+    path.write_text('[tasks.xml]\ntask = "xml"\npreset = "smoke"\n')
+    assert [t.task for t in load_config("smoke", path).tasks] == ["xml"]
 
 
 def test_unknown_preset_and_missing_file():

@@ -124,3 +124,10 @@ def test_to_dict_is_the_canonical_form():
 
 def test_thirty_days_is_the_longest_budget():
     assert EvaluationProtocol("memorization", time_budget=30 * 24 * 3600).time_budget == 2592000.0
+
+
+def test_preset_task_params_must_be_a_table():
+    from evolve.evaluation import preset_protocol
+
+    with pytest.raises(ProtocolError, match="task_params must be a table"):
+        preset_protocol("xml", "quick", task_params=5)

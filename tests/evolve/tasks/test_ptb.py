@@ -1,4 +1,5 @@
 import gzip
+import re
 import shutil
 from pathlib import Path
 
@@ -143,3 +144,38 @@ def test_metric_for_names_the_metric_without_data():
     assert PennTreebank.metric_for("ptb-char").name == "bpc"
     with pytest.raises(ValueError, match="not a Penn Treebank task: 'xml'"):
         PennTreebank.metric_for("xml")
+
+
+def test_not_found_names_every_place_it_looked(tmp_path, monkeypatch):
+    # Nothing at any default place: $EVOLVE_PTB_DIR, ../shared/data/ptb from the
+    # working directory and beside the repository (patched to an empty one).
+    import evolve.tasks.ptb as ptb
+
+    working = tmp_path / "work" / "repo"
+    working.mkdir(parents=True)
+    monkeypatch.chdir(working)
+    monkeypatch.setenv("EVOLVE_PTB_DIR", str(tmp_path / "env-ptb"))
+    monkeypatch.setattr(ptb, "BESIDE_REPOSITORY", tmp_path / "beside" / "ptb")
+    with pytest.raises(DataError) as caught:
+        make_task("ptb-word")
+    message = str(caught.value)
+    assert message.startswith("Penn Treebank not found: looked in ")
+    assert f"{tmp_path / 'env-ptb'} ($EVOLVE_PTB_DIR)" in message
+    assert f"{tmp_path / 'work' / 'shared' / 'data' / 'ptb'} (../shared/data/ptb from the " \
+           f"working directory)" in message
+    assert f"{tmp_path / 'beside' / 'ptb'} (../shared/data/ptb beside the repository)" in message
+    assert "pass --data-dir DIR" in message
+    monkeypatch.delenv("EVOLVE_PTB_DIR")
+    with pytest.raises(DataError, match=r"\(\$EVOLVE_PTB_DIR is not set\)"):
+        make_task("ptb-char")
+    # A default place that holds the data is used.
+    found = _fixture(tmp_path / "work" / "shared" / "data" / "ptb", TINY)
+    assert default_data_dir() == found
+
+
+def test_a_given_data_dir_that_is_not_there_is_named(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(DataError, match=f"Penn Treebank file missing: neither "
+                                        f"{re.escape(str(missing / 'ptb.train.txt'))} nor "
+                                        r".*ptb\.train\.txt\.gz"):
+        make_task("ptb-word", data_dir=str(missing))

@@ -111,7 +111,8 @@ def test_xml_closing_accuracy_counts_only_closing_tags():
 def test_unknown_task_and_bad_parameters_are_clear():
     with pytest.raises(ValueError, match="unknown task 'copy'; the tasks are"):
         make_task("copy")
-    with pytest.raises(ValueError, match="bad parameter for task memorization"):
+    with pytest.raises(ValueError, match=r"bad parameter for task memorization: size; the "
+                                         r"parameters are alphabet, length$"):
         make_task("memorization", size=3)
     with pytest.raises(ValueError, match="1 <= length <= 1000"):
         Memorization(length=0)
@@ -174,3 +175,27 @@ def test_task_parameters_are_the_constructor_keywords_with_their_defaults():
         canonical_task_params("xml", {"length": 32.0})  # whole numbers stay integers
     with pytest.raises(ValueError, match="unknown task 'copy'"):
         task_parameters("copy")
+
+
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("memorization", {"lenght": 5}, "bad parameter for task memorization: lenght (did you mean "
+                                    "length?); the parameters are alphabet, length"),
+    ("arithmetic", {"digits": 2, "distractors": 0.1, "zzz": 1},
+     "bad parameter for task arithmetic: distractors (did you mean distractor_rate?), zzz; the "
+     "parameters are digits, distractor_rate"),
+    ("xml", {"depth": 2}, "bad parameter for task xml: depth (did you mean max_depth?); the "
+                          "parameters are length, max_depth, name_length"),
+    # level is how the task is named (ptb-word, ptb-char), not a parameter.
+    ("ptb-char", {"level": "word"}, "bad parameter for task ptb-char: level; the parameters "
+                                    "are eval_tokens, steps, verify"),
+])
+def test_a_parameter_typo_lists_the_task_parameters(name, params, message):
+    # Not "Memorization.__init__() got an unexpected keyword argument": the
+    # message lists what the task accepts, through every way in.
+    from evolve.tasks import canonical_task_params, check_task
+
+    for attempt in (lambda: make_task(name, **params), lambda: check_task(name, params),
+                    lambda: canonical_task_params(name, params)):
+        with pytest.raises(ValueError) as caught:
+            attempt()
+        assert str(caught.value) == message
