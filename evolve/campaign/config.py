@@ -372,6 +372,9 @@ def load_config(preset: str | None = None, path: str | Path | None = None,
             raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path} is not valid TOML: {error}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: arrays or tables nested too deeply to be a campaign "
+                              f"configuration") from None
         except UnicodeDecodeError as error:
             # TOML is UTF-8 by definition; tomllib says so without naming the file.
             line = error.object[:error.start].count(b"\n") + 1

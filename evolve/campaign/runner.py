@@ -564,6 +564,9 @@ class Campaign:
             document["generations"] = {str(g): dict(c)
                                        for g, c in sorted(self._generation_stats.items())}
             document.update(heartbeat_stats(self.heartbeat_every))
+            # Who beats: a second `evolve run` on this machine can tell a dead one from a
+            # live one by its pid, instead of waiting for the heartbeat to age.
+            document["coordinator"] = self._worker
             self.store.update_campaign_stats(self.name, document)
 
     def _counts(self) -> dict:

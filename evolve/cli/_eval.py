@@ -7,7 +7,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evolve.cli._common import CliError, parse_assignments, read_genome
+from evolve.cli._common import (
+    MAX_JSON_DEPTH,
+    CliError,
+    genome_argument,
+    json_depth,
+    parse_assignments,
+)
 from evolve.cli._table import render_table
 
 if TYPE_CHECKING:
@@ -23,9 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train a genome (a seed name, notation in quotes, or @FILE) on a task and "
                     "print its metrics, parameter count and time.",
     )
-    parser.add_argument("genome", help="seed name, genome notation, @FILE, or (with --db) a "
-                                       "stored genome's id, hash or hash prefix")
-    parser.add_argument("--db", help="database to look a stored genome up in")
+    parser.add_argument("genome", help="seed name, genome notation, @FILE, or a stored "
+                                       "genome's id, hash or hash prefix (in --db, or the "
+                                       "default database)")
+    parser.add_argument("--db", help="database to look a stored genome up in (default "
+                                     "$EVOLVE_DB or sqlite:///evolve.db; only read)")
     parser.add_argument("--task", choices=TASK_NAMES,
                         help="the task (required unless --protocol names it)")
     parser.add_argument("--preset", default=None, choices=PRESETS,
@@ -51,12 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from evolve.evaluation import evaluate
     from evolve.tasks import DataError
 
-    store = None
-    if args.db:
-        from evolve.cli._run import open_store
-
-        store = open_store(args.db, create=False)
-    genome = read_genome(args.genome, store)
+    genome = genome_argument(args.genome, args.db)
     protocol = build_protocol(args)
     try:
         result = evaluate(genome, protocol, seed=args.seed, data_dir=args.data_dir)
@@ -89,6 +92,8 @@ def build_protocol(args: argparse.Namespace) -> EvaluationProtocol:
 
     where = f"protocol (from {args.protocol})" if args.protocol else "protocol"
     overrides = parse_assignments(args.set)
+    if "task" in overrides:  # the task is an argument of its own, not a field to override
+        raise CliError("--set task=... is not a protocol override: give --task TASK")
     try:
         base = None
         if args.protocol is not None:
@@ -120,15 +125,21 @@ def build_protocol(args: argparse.Namespace) -> EvaluationProtocol:
 def read_protocol_file(path: str) -> dict[str, Any]:
     """The protocol fields in a JSON file: a bare protocol or an ``evolve eval --json`` record."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise CliError(f"cannot read protocol file {path}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise CliError(f"protocol file {path} is not UTF-8 text") from None
+    deep = (f"protocol file {path} nests lists or objects deeper than {MAX_JSON_DEPTH} "
+            f"levels: no protocol does")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise CliError(deep) from None
     except ValueError as error:
         raise CliError(f"protocol file {path} is not valid JSON: {error}") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise CliError(deep)
     # `evolve eval --json` wraps the protocol in its record: a protocol has no
     # field called "protocol", so the two cannot be confused.
     if isinstance(data, dict) and isinstance(data.get("protocol"), dict):

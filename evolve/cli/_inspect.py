@@ -5,14 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
-from evolve.cli._common import CliError, positive_int, read_genome
-from evolve.cli._run import open_store
+from evolve.cli._common import (
+    CliError,
+    campaign_command,
+    db_option,
+    genome_argument,
+    open_store,
+    parse_time,
+    positive_int,
+    read_genome,
+    shown,
+)
 from evolve.cli._table import render_table
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    from evolve.evaluation.export import MAX_WIDTH
+
     status = subparsers.add_parser("status", help="campaigns and their progress")
     status.add_argument("--db", help="database URL (default $EVOLVE_DB or sqlite:///evolve.db)")
     status.add_argument("--json", action="store_true")
@@ -44,9 +56,10 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                                        "notation or @FILE")
     export.add_argument("--out", required=True, help="where to write the .keras file")
     export.add_argument("--db", help="database URL")
-    export.add_argument("--units", type=positive_int, default=128, help="hidden width")
+    export.add_argument("--units", type=positive_int, default=128,
+                        help=f"hidden width (default 128, at most {MAX_WIDTH:,})")
     export.add_argument("--input-dim", type=positive_int, default=None,
-                        help="input width (default: --units)")
+                        help=f"input width (default: --units; at most {MAX_WIDTH:,})")
     export.add_argument("--train", metavar="TASK",
                         help="train first: on TASK, with --campaign's protocol for it (or "
                              "the quick preset), and save the trained model")
@@ -91,7 +104,9 @@ def run_status(args: argparse.Namespace) -> int:
             "best": max(scores) if scores else None,
             "duplicates": sum(v for k, v in (campaign.stats or {}).items()
                               if k.startswith("duplicate:")),
-            "updated": campaign.updated_at.isoformat(timespec="seconds"),
+            # The row itself changes only with the status; while a campaign runs,
+            # its coordinator's heartbeat is the latest sign of life.
+            "updated": _last_activity(campaign).isoformat(timespec="seconds"),
             "heartbeat": (campaign.stats or {}).get(HEARTBEAT_AT),
             # Running, but its coordinator stopped beating: killed, not running.
             "stale": silence is not None,
@@ -101,7 +116,7 @@ def run_status(args: argparse.Namespace) -> int:
         print(json.dumps(records, indent=2))
         return 0
     if not records:
-        print("no campaigns yet; start one with `evolve run`")
+        print(f"no campaigns yet; start one with `evolve run{db_option(args.db)}`")
         return 0
     rows = []
     for r in records:
@@ -116,10 +131,19 @@ def run_status(args: argparse.Namespace) -> int:
     print(render_table(["campaign", "status", "strategy", "candidates", "done", "open",
                         "failed", "dups", "best", "updated"], rows,
                        align_right=(3, 4, 5, 6, 7, 8)))
-    if any(r["stale"] for r in records):
-        print("a campaign without heartbeat lost its coordinator (killed?); "
-              "`evolve run --campaign NAME` resumes it")
+    for r in records:
+        if r["stale"]:
+            print(f"campaign {r['name']!r} lost its coordinator (killed?); "
+                  f"{campaign_command('run', r['name'], args.db)} resumes it")
     return 0
+
+
+def _last_activity(campaign) -> datetime:
+    """The later of the campaign row's update and its coordinator's last heartbeat."""
+    from evolve.campaign.liveness import HEARTBEAT_AT
+
+    beat = parse_time((campaign.stats or {}).get(HEARTBEAT_AT))
+    return max(campaign.updated_at, beat) if beat is not None else campaign.updated_at
 
 
 def run_best(args: argparse.Namespace) -> int:
@@ -131,7 +155,9 @@ def run_best(args: argparse.Namespace) -> int:
         raise CliError(f"unknown task {args.task!r}; the tasks are {', '.join(TASK_NAMES)}")
     campaign = args.campaign
     if campaign is None and args.task is None:
-        names = [c.name for c in store.campaigns()]
+        # A report (`evolve report`) is stored as a campaign of kind "report"; it is
+        # no search, so it does not count here (--campaign still names it).
+        names = [c.name for c in store.campaigns() if c.config.get("kind") != "report"]
         if len(names) != 1:
             raise CliError("give --campaign NAME (scores are relative within a campaign) or "
                            "--task TASK; the campaigns are: " + (", ".join(names) or "none"))
@@ -145,7 +171,8 @@ def run_best(args: argparse.Namespace) -> int:
     for row in ranked:
         genome = row.genome
         record = {"rank": row.rank, "score": row.score, "hash": row.hash,
-                  "genome": str(genome), "task": row.task, "size": row.size}
+                  "genome": str(genome), "task": row.task, "size": row.size,
+                  "protocol": row.protocol_hash}
         if row.task and row.evaluation_id:
             metrics = store.evaluation(row.evaluation_id).metrics or {}
             record["metric"] = metrics.get("metric")
@@ -162,19 +189,39 @@ def run_best(args: argparse.Namespace) -> int:
               f"{f' in campaign {campaign}' if campaign else ''}")
         return 0
     if args.task:
-        headers = ["rank", records[0].get("metric") or "value", "params", "genome", "equations"]
+        # The value is the validation one, the split the evaluation is ranked by.
+        headers = ["rank", f"valid {records[0].get('metric') or 'value'}", "params",
+                   "protocol", "genome", "equations"]
         rows = [[r["rank"], _number(r.get("value"), 4), _number(r.get("params")),
-                 r["hash"][:12], r["genome"]] for r in records]
+                 (r["protocol"] or "-")[:12], r["hash"][:12], r["genome"]] for r in records]
     else:
         headers = ["rank", "score", "params", "genome", "equations"]
         rows = [[r["rank"], _number(r["score"]), _number(r.get("params")), r["hash"][:12],
                  r["genome"]] for r in records]
     print(render_table(headers, rows, align_right=(0, 1, 2)))
-    if not args.task:
+    if args.task:
+        _note_mixed_protocols(records, args.task)
+    else:
         where = f" at {widths[0]} inputs, {widths[1]} units" if widths else ""
         print(f"score: campaign {campaign}'s combined score relative to its reference cell "
               f"(1.0 = as good; below 0: failed the screen); params: the cell's{where}")
     return 0
+
+
+def _note_mixed_protocols(records: list[dict], task: str) -> None:
+    """Say so when the ranking mixes protocols: their values are not comparable.
+
+    Store.best(task=...) ranks every protocol of the task together and has no
+    protocol filter; filtering its k rows here would return fewer than k, and a
+    genome's best row under another protocol would hide its row under this one.
+    """
+    protocols = sorted({r["protocol"][:12] for r in records if r.get("protocol")})
+    if len(protocols) > 1:
+        print(f"note: these {task} values come from {len(protocols)} protocols "
+              f"({', '.join(protocols)}: different widths, steps or data), which are not "
+              f"comparable; `evolve show GENOME` lists each evaluation's protocol, and "
+              f"--campaign NAME without --task ranks a campaign's members under its own "
+              f"protocols")
 
 
 def _protocol_widths(store, campaign: str) -> tuple[int, int] | None:
@@ -207,8 +254,8 @@ def run_show(args: argparse.Namespace) -> int:
     try:
         record = store.genome(wanted.hash)
     except NotFoundError:
-        raise CliError(f"{args.genome!r} is a valid genome but not stored in this database "
-                       f"(hash {wanted.hash[:12]})") from None
+        raise CliError(f"{shown(args.genome)} is a valid genome but not stored in "
+                       f"{store.url} (hash {wanted.hash[:12]})") from None
     genome = record.genome
     lineage = store.lineage(record.hash)
     evaluations = store.evaluations(record.hash)
@@ -220,6 +267,7 @@ def run_show(args: argparse.Namespace) -> int:
                          "protocol": e.protocol_hash[:12],
                          "metric": (e.metrics or {}).get("metric"),
                          "value": (e.metrics or {}).get("value"),
+                         "test": _test_value(e.metrics or {}),
                          "params": (e.metrics or {}).get("params"),
                          "error": e.error} for e in evaluations],
         "parents": [{"hash": p.parent_hash, "operator": p.operator, "campaign": p.campaign}
@@ -236,12 +284,14 @@ def run_show(args: argparse.Namespace) -> int:
         print("\ncanonical form:\n" + record.canonical)
     print("\nLaTeX:\n" + data["latex"])
     if evaluations:
-        rows = [[e["task"], e["status"], _number(e["value"], 4), e["metric"] or "-",
-                 _number(e["params"]), e["seed"], e["protocol"], (e["error"] or "")[:60]]
-                for e in data["evaluations"]]
+        rows = [[e["task"], e["status"], e["metric"] or "-", _number(e["value"], 4),
+                 _number(e["test"], 4), _number(e["params"]), e["seed"], e["protocol"],
+                 (e["error"] or "")[:60]] for e in data["evaluations"]]
         print()
-        print(render_table(["task", "status", "value", "metric", "params", "seed", "protocol",
-                            "error"], rows, align_right=(2, 4, 5)))
+        # Both splits, named: evolve ranks by the validation value, while a trained
+        # export reports the test one.
+        print(render_table(["task", "status", "metric", "valid", "test", "params", "seed",
+                            "protocol", "error"], rows, align_right=(3, 4, 5, 6)))
     else:
         print("\nno evaluations")
     for title, edges in (("parents", data["parents"]), ("children", data["children"])):
@@ -253,16 +303,30 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_value(stored: dict) -> float | None:
+    """The headline metric on the test split, from a stored evaluation's metrics.
+
+    The stored document is EvaluationResult.to_dict(): its ``value`` is the
+    validation value and ``metrics`` holds ``test_<metric>`` of the same setting.
+    """
+    metric, measured = stored.get("metric"), stored.get("metrics")
+    if not metric or not isinstance(measured, dict):
+        return None
+    value = measured.get(f"test_{metric}")
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def run_export(args: argparse.Namespace) -> int:
     from evolve.evaluation.export import export_model
 
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CliError(f"cannot write {out}: directory {out.parent} does not exist")
-    store = None
-    if args.db or args.campaign or not _self_contained(args.genome):
-        store = open_store(args.db, create=False)
-    genome = read_genome(args.genome, store)
+    # --train with --campaign reads the campaign's protocol; otherwise the database
+    # is only where a stored genome's key is looked up.
+    store = open_store(args.db, create=False) if args.campaign else None
+    genome = (read_genome(args.genome, store) if store is not None
+              else genome_argument(args.genome, args.db))
     try:
         path, summary = export_model(genome, out, units=args.units,
                                      input_dim=args.input_dim, train_task=args.train,
@@ -276,9 +340,3 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"wrote {path}: {summary}", file=sys.stderr)
     return 0
 
-
-def _self_contained(text: str) -> bool:
-    """Whether a genome argument needs no database (notation, a file, a seed name)."""
-    from genome import seeds
-
-    return "=" in text or text.startswith("@") or text in seeds.names()

@@ -6,9 +6,20 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 
-from evolve.cli._common import CliError, positive_int
+from evolve.cli._common import (
+    CliError,
+    campaign_command,
+    db_option,
+    existing_store,
+    open_store,
+    parse_time,
+    positive_int,
+)
 from evolve.cli._table import render_table
+
+__all__ = ["add_parser", "open_store", "run", "run_worker"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,25 +56,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "worker", help="serve a campaign's evaluations from this process (any machine)",
         description="Claim pending evaluations from the database, run them and store the "
                     "results, until the campaign stops. Start as many as you like, anywhere "
-                    "the database can be reached (PostgreSQL for several machines).",
+                    "the database can be reached (PostgreSQL for several machines), once "
+                    "`evolve run` runs the campaign. Exit status 0 when the campaign stops "
+                    "after serving; 1, serving nothing, when it is not being run (finished, "
+                    "stopped, or its coordinator is gone).",
     )
     worker.add_argument("--db", help="database URL (default $EVOLVE_DB or sqlite:///evolve.db)")
     worker.add_argument("--campaign", help="only this campaign (default: any running one)")
     worker.add_argument("--threads", type=positive_int, help="TensorFlow threads")
     worker.add_argument("--data-dir", help="Penn Treebank directory (for PTB tasks)")
     worker.set_defaults(handler=run_worker)
-
-
-def open_store(url: str | None, create: bool = True):
-    """The store at ``url``; read-only commands pass ``create=False`` (no new database)."""
-    from evolve.store import SchemaOutOfDate, Store, StoreError
-
-    try:
-        return Store(url, create=create)
-    except SchemaOutOfDate as error:
-        raise CliError(str(error)) from None
-    except StoreError as error:
-        raise CliError(f"database: {error}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         executor.check_url(args.db)
     except (ConfigError, CampaignError, RuntimeError) as error:
         raise CliError(str(error)) from None
-    store = _existing_store(args.db)
+    store = existing_store(args.db)
     existing = _campaign_or_none(store, name)
     options = WorkerOptions(data_dir=args.data_dir)
     try:
@@ -117,24 +119,11 @@ def run(args: argparse.Namespace) -> int:
         raise
     except KeyboardInterrupt:
         _close_quietly(executor)
-        print(f"\nstopped; resume with `evolve run --campaign {name}`", file=sys.stderr)
+        print(f"\nstopped; resume with {campaign_command('run', name, args.db)}",
+              file=sys.stderr)
         return 130
-    _print_summary(summary, args.json)
+    _print_summary(summary, args.json, args.db)
     return 0
-
-
-def _existing_store(url: str | None):
-    """The store at ``url`` if a database is there already, else None (nothing created)."""
-    from evolve.store import NotFoundError, SchemaOutOfDate, Store, StoreError
-
-    try:
-        return Store(url, create=False)
-    except NotFoundError:
-        return None
-    except SchemaOutOfDate as error:
-        raise CliError(str(error)) from None
-    except StoreError as error:
-        raise CliError(f"database: {error}") from None
 
 
 def _campaign_or_none(store, name: str):
@@ -165,12 +154,13 @@ def _resume(args: argparse.Namespace, store, existing, executor, options):
     from evolve.campaign import Campaign, check_data
 
     name = existing.name
+    _refuse_a_second_coordinator(existing, args.db)
     conflicting = _conflicts(args, existing)
     if conflicting:
         raise CliError(f"campaign {name!r} exists and its configuration is stored with it; "
                        f"{', '.join(conflicting)} cannot change it. Resume with "
-                       f"`evolve run --campaign {name}` (only --budget may change) or pick a "
-                       f"new --campaign name")
+                       f"{campaign_command('run', name, args.db)} (only --budget may change) "
+                       f"or pick a new --campaign name")
     members = len(store.members(name))
     if args.budget is not None and args.budget < members:
         raise CliError(f"--budget {args.budget} is below the {members} candidates campaign "
@@ -178,9 +168,11 @@ def _resume(args: argparse.Namespace, store, existing, executor, options):
     stored = Campaign.open(store, name)  # reads only; the new budget is written below
     budget = args.budget or stored.config.budget
     if members >= budget and existing.status.value == "finished":
-        print(f"campaign {name!r} is finished ({members}/{budget} candidates); raise "
-              f"--budget to continue it, or start another with --campaign NEW", file=sys.stderr)
-        _print_summary(stored.summary(), args.json)
+        more = campaign_command("run", name, args.db, " --budget N")
+        print(f"campaign {name!r} is finished ({members}/{budget} candidates); continue it "
+              f"with {more} (N above {members}), or start another with --campaign NEW",
+              file=sys.stderr)
+        _print_summary(stored.summary(), args.json, args.db)
         return None
     check_data(stored.config, options.data_dir)
     executor.connect()
@@ -188,6 +180,70 @@ def _resume(args: argparse.Namespace, store, existing, executor, options):
     print(f"resuming campaign {name!r} ({members}/{campaign.config.budget} candidates so far)",
           file=sys.stderr)
     return campaign
+
+
+def _refuse_a_second_coordinator(existing, url: str | None) -> None:
+    """Refuse to coordinate a campaign whose coordinator is alive (fresh heartbeat).
+
+    Two coordinators would both propose and score generations. A running
+    campaign whose heartbeat went stale lost its coordinator (killed) and is
+    resumed; so is one with no heartbeat at all (written before heartbeats),
+    as nothing says anyone runs it, and one whose coordinator the stats name
+    as a process of this machine that no longer exists (killed moments ago).
+    Two commands checking at the same instant can still both pass: the store
+    has no atomic claim of a campaign.
+    """
+    from evolve.campaign import coordinator_silence
+    from evolve.campaign.liveness import HEARTBEAT_AT, HEARTBEAT_EVERY, stale_after
+    from evolve.store import CampaignStatus
+
+    if existing.status is not CampaignStatus.RUNNING:
+        return
+    stats = existing.stats or {}
+    now = datetime.now(UTC)
+    beat, every = parse_time(stats.get(HEARTBEAT_AT)), stats.get(HEARTBEAT_EVERY)
+    if beat is None or not isinstance(every, int | float) or isinstance(every, bool):
+        return  # no readable heartbeat: nothing says a coordinator is alive
+    if coordinator_silence(existing, now) is not None:
+        return
+    coordinator = _coordinator(stats)
+    if coordinator is not None and _gone(*coordinator):
+        return
+    who = "" if coordinator is None else f", host {coordinator[0]}, pid {coordinator[1]}"
+    age = max(0.0, (now - beat).total_seconds())  # clocks differ: never "-2 s ago"
+    limit = stale_after(float(every))
+    raise CliError(f"campaign {existing.name!r} is already running (coordinator heartbeat "
+                   f"{age:.0f} s ago{who}); add workers with "
+                   f"{campaign_command('worker', existing.name, url)}, or stop that "
+                   f"coordinator first (if it was killed, this resumes once its heartbeat "
+                   f"is over {limit:.0f} s old)")
+
+
+def _coordinator(stats: dict) -> tuple[str, int] | None:
+    """The coordinator's host and pid, when the stats name it, else None.
+
+    Read from a ``coordinator`` entry (``coordinator:HOST:PID:...``, as
+    :func:`evolve.campaign.worker.worker_name` writes names), when the runner stores one.
+    """
+    parts = str(stats.get("coordinator") or "").split(":")
+    if len(parts) >= 3 and parts[0] == "coordinator" and parts[1] and parts[2].isdigit():
+        return parts[1], int(parts[2])
+    return None
+
+
+def _gone(host: str, pid: int) -> bool:
+    """Whether process ``pid`` of ``host`` is known to be gone (only this host can tell)."""
+    import socket
+
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (ProcessLookupError, OverflowError):  # no such process; no such pid can exist
+        return True
+    except PermissionError:  # it exists, as another user's process
+        return False
+    return False
 
 
 def _conflicts(args: argparse.Namespace, existing) -> list[str]:
@@ -231,7 +287,7 @@ def _check_run_arguments(args: argparse.Namespace, name: str) -> None:
         raise CliError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
 
 
-def _print_summary(summary, as_json: bool) -> None:
+def _print_summary(summary, as_json: bool, url: str | None = None) -> None:
     if as_json:
         print(json.dumps(summary.__dict__, indent=2, default=str))
         return
@@ -249,7 +305,7 @@ def _print_summary(summary, as_json: bool) -> None:
                 for index, row in enumerate(summary.best)]
         print(render_table(["rank", "score", "genome", "equations"], rows, align_right=(0, 1)))
         print("scores are relative to the reference cell (1.0 = as good); "
-              "`evolve show HASH` for details")
+              f"`evolve show HASH{db_option(url)}` for details")
 
 
 def run_worker(args: argparse.Namespace) -> int:
@@ -257,7 +313,12 @@ def run_worker(args: argparse.Namespace) -> int:
 
     store = open_store(args.db, create=False)
     if args.campaign:
-        store.campaign(args.campaign)  # an unknown name is an error, not an idle worker
+        record = store.campaign(args.campaign)  # an unknown name is an error, not an idle worker
+        if not is_serving(record):
+            raise CliError(_not_served(record, args.db))
+    elif not any(is_serving(c) for c in store.campaigns()):
+        raise CliError(f"no campaign is running in {store.url}: there is nothing to serve; "
+                       f"start workers while `evolve run{db_option(args.db)}` runs one")
     options = WorkerOptions(data_dir=args.data_dir, threads=args.threads or 0)
     total = 0
     try:
@@ -274,5 +335,31 @@ def run_worker(args: argparse.Namespace) -> int:
                 total += worker_loop(store, name, options)
     except KeyboardInterrupt:
         pass
-    print(f"worker {os.getpid()} ran {total} evaluations", file=sys.stderr)
+    ending = ""
+    if args.campaign:  # why it stopped: the campaign ended (or its coordinator was lost)
+        ending = f"; campaign {args.campaign!r} is now {store.campaign(args.campaign).status.value}"
+    print(f"worker {os.getpid()} ran {total} evaluations{ending}", file=sys.stderr)
     return 0
+
+
+def _not_served(record, url: str | None) -> str:
+    """Why a worker has nothing to serve in a campaign that is not being run, and what to do."""
+    from evolve.campaign import coordinator_silence
+
+    name = record.name
+    if record.config.get("kind") == "report":
+        again = "the `evolve report` command that made it runs it again"
+    else:
+        again = f"{campaign_command('run', name, url)} runs it"
+    silence = coordinator_silence(record)
+    if silence is not None:
+        return (f"campaign {name!r} lost its coordinator (no heartbeat for "
+                f"{silence // 60:.0f} min): nothing will be served until {again}; "
+                f"start workers after that")
+    state = record.status.value
+    if state == "finished" and record.config.get("kind") != "report":
+        more = campaign_command("run", name, url, " --budget N")
+        return (f"campaign {name!r} is finished: nothing will be served; {more} with a "
+                f"larger budget continues it, and workers started then serve it")
+    return (f"campaign {name!r} is {state}: nothing will be served until {again}; start "
+            f"workers after that")

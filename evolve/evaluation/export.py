@@ -11,7 +11,11 @@ from evolve.evaluation.presets import preset_protocol
 from evolve.evaluation.protocol import EvaluationProtocol
 from genome import Genome
 
-__all__ = ["export_model"]
+__all__ = ["MAX_WIDTH", "export_model"]
+
+#: The widest layer (units or input width) an export builds: the bound every
+#: protocol puts on its units, so that a typo cannot ask for gigabytes.
+MAX_WIDTH = 8192
 
 
 def _protocol(task: str, campaign: str | None, store) -> EvaluationProtocol:
@@ -36,6 +40,15 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
     under the campaign's protocol for that task (or the ``quick`` preset).
     The file loads with ``keras.saving.load_model(path)`` after ``import cells``.
     """
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ValueError(f"the output file must end in .keras, got {out.name}")
+    for name, flag, value in (("units", "units", units), ("input_dim", "input-dim", input_dim)):
+        # Checked before TensorFlow starts: a refusal should be instant.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= MAX_WIDTH):
+            raise ValueError(f"{name} (--{flag}) must be an integer from 1 to {MAX_WIDTH:,}, "
+                             f"got {value!r}")
     from cells._tf import import_tensorflow
 
     import_tensorflow()
@@ -44,9 +57,6 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
     from cells import GenomeRNN
     from evolve.evaluation._train import train_setting
 
-    out = Path(out)
-    if out.suffix != ".keras":
-        raise ValueError(f"the output file must end in .keras, got {out.name}")
     if train_task is None:
         width = input_dim or units
         model = keras.Sequential([keras.Input((None, width)),
@@ -71,6 +81,12 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
                            f"{outcome.error}")
     outcome.model.save(out)
     metric = task.metric.name
-    value = outcome.test.get(metric, math.nan)
+    # Both splits, named: `evolve show` and the campaign's ranking use the
+    # validation value, so that is the one to compare with them.
+    valid = outcome.valid.get(metric, math.nan)
+    test = outcome.test.get(metric, math.nan)
+    tried = (f", the first of {len(protocol.settings)} settings the protocol tries"
+             if len(protocol.settings) > 1 else "")
     return out, (f"trained on {train_task} ({protocol.train_steps} steps, units "
-                 f"{protocol.units}, seed {seed}); test {metric} {value:.4f}")
+                 f"{protocol.units}, lr {setting[0]:g}, init scale {setting[1]:g}{tried}, "
+                 f"seed {seed}); valid {metric} {valid:.4f}, test {metric} {test:.4f}")

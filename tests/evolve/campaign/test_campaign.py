@@ -209,7 +209,7 @@ def test_ctrl_c_stops_at_once_gives_back_what_was_running_and_resumes(tmp_path):
             process.wait()
     assert process.returncode == 130, err.decode()[-2000:]
     assert time.monotonic() - interrupted < 30
-    assert "stopped; resume with `evolve run --campaign k`" in err.decode()
+    assert f"stopped; resume with `evolve run --campaign k --db {url}`" in err.decode()
     assert observer.campaign("k").status.value == "stopped"
     # Nothing is left running to wait for a stale heartbeat, and no try was burned.
     evaluations = _evaluations(observer)

@@ -114,3 +114,10 @@ def test_training_seeds_follow_the_campaign_seed():
     assert config.training_seed_values(1) == config.training_seed_values(1)
     assert config.training_seed_values(1) != config.training_seed_values(2)
     assert len(set(config.training_seed_values(1))) == 3
+
+
+def test_a_deeply_nested_file_is_a_config_error(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match=r"deep\.toml: arrays or tables nested too deeply"):
+        load_config("smoke", path)

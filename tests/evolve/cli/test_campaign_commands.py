@@ -43,7 +43,9 @@ def test_run_prints_a_summary(campaign_db, capsys):
 def test_resume_refuses_to_change_the_stored_configuration(campaign_db, capsys):
     url, _ = campaign_db
     assert main(["run", "--campaign", "tiny", "--db", url, "--strategy", "random"]) == 1
-    assert "--strategy cannot change it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--strategy cannot change it" in err
+    assert f"Resume with `evolve run --campaign tiny --db {url}`" in err
 
 
 def test_status(campaign_db, capsys):
@@ -124,7 +126,10 @@ def test_export_trained_on_a_task(campaign_db, tmp_path, capsys):
     out = tmp_path / "trained.keras"
     assert main(["export", "mingru", "--db", url, "--out", str(out), "--train",
                  "memorization", "--campaign", "tiny"]) == 0
-    assert "trained on memorization" in capsys.readouterr().err and out.exists()
+    err = capsys.readouterr().err
+    assert "trained on memorization" in err and out.exists()
+    # Both splits, named (`evolve show` lists the validation value).
+    assert "; valid accuracy " in err and ", test accuracy " in err
 
 
 def test_worker_serves_a_running_campaign(tmp_path):
