@@ -169,7 +169,8 @@ def _campaign(args: argparse.Namespace) -> int:
         scores = campaign.score_genomes(names, executor, WorkerOptions(data_dir=args.data_dir))
     except CampaignError as error:
         raise CliError(str(error)) from None
-    report = gather_campaign(store, args.campaign, k=args.k, seed_scores=scores)
+    report = gather_campaign(store, args.campaign, k=args.k, seed_scores=scores,
+                             training_seeds=campaign.training_seeds)
     paths = write_campaign_report(report, Path(args.out), plots=not args.no_plots,
                                   command=_command(args))
     if args.json:

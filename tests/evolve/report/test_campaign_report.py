@@ -61,6 +61,11 @@ def test_report_writes_the_best_cells_the_seeds_and_a_plot(finished, capsys):
     assert str(best[0].genome).splitlines()[0] in text
     assert set(numbers["seed_scores"]) == {"gru", "lstm_b"}
     assert "| `gru` | 1.000 |" in text
+    # Each listed cell's memorization value is its stored validation accuracy.
+    gru = next(e for e in store.evaluations(seeds.get("gru").hash)
+               if e.status.value == "done" and e.seed in Campaign.open(store, "tiny")
+               .training_seeds)
+    assert numbers["seed_values"]["gru"]["memorization"] == pytest.approx(gru.metrics["value"])
     assert (out / "plots" / "campaign-tiny.png").read_bytes()[:8] == PNG
     assert numbers["candidates"] == len(store.members("tiny"))
     store.close()
