@@ -108,21 +108,20 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         steps = tf.shape(inputs)[1]
         width = inputs.shape[-1]
 
-        env = {program.input_value: tf.reshape(inputs, (-1, width))}
-        execute(self._early, env, weights, fused_kernels(program, weights, self._early), dtype)
-        sizes = [env[v].shape[-1] for v in self._carried]
-        if self._carried:
-            flat = tf.concat([env[v] for v in self._carried], axis=-1)
-            carried = tf.transpose(tf.reshape(flat, (batch, steps, sum(sizes))), (1, 0, 2))
-        else:
-            carried = tf.zeros((steps, batch, 0), dtype=dtype)
-        free = {v: env[v] for v in program.constant}
+        # Time-major from the start: transposing the narrow input costs less than
+        # transposing the wide hoisted products, and each of those then reshapes to
+        # (steps, batch, size) for free.
+        time_major = tf.transpose(inputs, (1, 0, 2))
         time_mask = None
         if mask is not None:
             time_mask = tf.transpose(tf.cast(mask, tf.bool), (1, 0))[:, :, None]
         if self.go_backwards:
-            carried = tf.reverse(carried, axis=[0])
+            time_major = tf.reverse(time_major, axis=[0])
             time_mask = None if time_mask is None else tf.reverse(time_mask, axis=[0])
+        env = {program.input_value: tf.reshape(time_major, (-1, width))}
+        execute(self._early, env, weights, fused_kernels(program, weights, self._early), dtype)
+        carried = [tf.reshape(env[v], (steps, batch, env[v].shape[-1])) for v in self._carried]
+        free = {v: env[v] for v in program.constant}
 
         if initial_state is None:
             states = [tf.zeros((batch, self.units), dtype=dtype) for _ in program.states]
@@ -138,10 +137,7 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
 
         def step(step_inputs, step_mask, states, previous_output):
             env = dict(free)
-            if self._carried:
-                pieces = tf.split(step_inputs, sizes, axis=-1) if len(sizes) > 1 else [
-                    step_inputs]
-                env.update(zip(self._carried, pieces, strict=True))
+            env.update(zip(self._carried, step_inputs, strict=True))
             env.update(zip(program.state_inputs, states, strict=True))
             execute(self._late, env, weights, late_kernels, dtype)
             new_states = [full_width(env[v], s)
@@ -160,8 +156,9 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
                 raise ValueError("unroll=True needs a fixed sequence length")
             outputs, output = [], zeros
             for t in range(total):
-                states, output = step(carried[t], None if time_mask is None else time_mask[t],
-                                      states, output)
+                states, output = step([piece[t] for piece in carried],
+                                      None if time_mask is None else time_mask[t], states,
+                                      output)
                 outputs.append(output)
             sequence = tf.stack(outputs, axis=1) if self.return_sequences else None
         else:
@@ -169,19 +166,21 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             array = tf.TensorArray(dtype, size=size, element_shape=(None, self.units))
             # Per-step reads go through TensorArrays: slicing one big tensor inside the
             # loop would make every backward step write a whole-sequence gradient.
-            step_inputs = tf.TensorArray(dtype, size=steps).unstack(carried)
+            step_inputs = [tf.TensorArray(dtype, size=steps).unstack(piece)
+                           for piece in carried]
             step_masks = (None if time_mask is None
                           else tf.TensorArray(tf.bool, size=steps).unstack(time_mask))
 
             def body(t, array, output, *states):
                 step_mask = None if step_masks is None else step_masks.read(t)
-                states, output = step(step_inputs.read(t), step_mask, list(states), output)
+                states, output = step([piece.read(t) for piece in step_inputs], step_mask,
+                                      list(states), output)
                 array = array.write(t if self.return_sequences else 0, output)
                 return (t + 1, array, output, *states)
 
             _, array, output, *states = tf.while_loop(
                 lambda t, *_: t < steps, body, (tf.constant(0), array, zeros, *states),
-                maximum_iterations=steps)
+                maximum_iterations=steps, parallel_iterations=32)
             sequence = (tf.transpose(array.stack(), (1, 0, 2)) if self.return_sequences
                         else None)
         result = sequence if self.return_sequences else output
