@@ -3,8 +3,11 @@
 Variants, at each width (every layer returns sequences; one Dense on top):
 
 * ``keras LSTM`` and ``keras GRU(reset_after=False)``: Keras' own layers, the baselines;
-* ``GenomeRNN(lstm_b)``, ``GenomeRNN(lstm_b, fuse_recurrent)`` and ``GenomeRNN(gru)``: ours,
-  computing the same functions (rows ``lstm_b`` and ``gru`` of REFERENCES.md);
+* ``GenomeRNN(lstm_b)`` and ``GenomeRNN(gru)``: ours as a user gets them, computing the
+  same functions (rows ``lstm_b`` and ``gru`` of REFERENCES.md); they pick their
+  strategy by width (``cells.SMALL_STEP_UNITS``);
+* ``GenomeRNN(lstm_b, hoist+fuse)`` and ``GenomeRNN(lstm_b, in loop)``: each strategy
+  forced at every width, so the width rule can be checked against this machine;
 * ``textbook LSTM`` and ``textbook GRU``: the same equations as plain Keras cells written
   out by hand (below), one matmul per weight per step, inside ``keras.layers.RNN``: what
   one writes without this project. Before anything is timed they are checked to compute
@@ -28,7 +31,7 @@ Measures:
 Every ratio divides by a baseline measured in the same run.
 
 Usage:
-    python benchmarks/cell_speed.py [--widths 128 512] [--steps 50] [--rounds 7] [--xla]
+    python benchmarks/cell_speed.py [--widths 32 128 512] [--steps 50] [--rounds 7] [--xla]
     python benchmarks/cell_speed.py --widths 8 --steps 5 --rounds 2 --repeats 1 \\
         --build-rounds 1 --jobs 2      # smoke run, well under a minute
 """
@@ -139,9 +142,12 @@ VARIANTS: dict[str, Variant] = {
     KERAS_LSTM: Variant(lambda w: keras.layers.LSTM(w, return_sequences=True), KERAS_LSTM),
     "GenomeRNN(lstm_b)": Variant(
         lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True), KERAS_LSTM),
-    "GenomeRNN(lstm_b, fuse_recurrent)": Variant(
-        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True, fuse_recurrent=True),
-        KERAS_LSTM),
+    "GenomeRNN(lstm_b, hoist+fuse)": Variant(
+        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True, hoist=True,
+                                  fuse_recurrent=True), KERAS_LSTM),
+    "GenomeRNN(lstm_b, in loop)": Variant(
+        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True, hoist=False,
+                                  fuse_recurrent=False), KERAS_LSTM),
     "textbook LSTM": Variant(
         lambda w: keras.layers.RNN(TextbookLSTMCell(w), return_sequences=True), KERAS_LSTM),
     "GenomeCell(lstm_b)": Variant(
@@ -313,7 +319,8 @@ def _ratio(top: float | None, bottom: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--widths", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--widths", type=int, nargs="+", default=[32, 128, 512],
+                        help="32: the quick preset's width; 128 and 512: the issue's")
     parser.add_argument("--steps", type=int, default=50, help="time steps per sequence")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")

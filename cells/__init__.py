@@ -10,7 +10,7 @@ from cells._tf import import_tensorflow
 import_tensorflow()
 
 from cells.cell import GenomeCell  # noqa: E402
-from cells.rnn import GenomeRNN  # noqa: E402
+from cells.rnn import SMALL_STEP_UNITS, GenomeRNN  # noqa: E402
 from genome.program import Program, compile_genome  # noqa: E402
 
-__all__ = ["GenomeCell", "GenomeRNN", "Program", "compile_genome"]
+__all__ = ["SMALL_STEP_UNITS", "GenomeCell", "GenomeRNN", "Program", "compile_genome"]

@@ -6,10 +6,14 @@ import keras
 import tensorflow as tf
 
 from cells._layer_base import GenomeLayerMixin
-from cells._runtime import execute, full_width, fused_kernels
+from cells._runtime import execute, full_width, fused_kernels, group_gates
 from genome import Genome
+from genome.program import Instruction
 
-__all__ = ["GenomeRNN"]
+__all__ = ["SMALL_STEP_UNITS", "GenomeRNN"]
+
+#: Below this width, ``GenomeRNN`` hoists and fuses by default (see its ``hoist``).
+SMALL_STEP_UNITS = 64
 
 
 @keras.saving.register_keras_serializable(package="cells")
@@ -17,10 +21,12 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
     """A recurrent layer running a genome over whole sequences, fast.
 
     Computes the same function as ``keras.layers.RNN(GenomeCell(genome,
-    units))`` with the same weights, but everything that does not depend on a
-    state (every ``W x``, the biases added to it, gates that read only x) is
-    computed for all steps in one pass before the recurrent loop, and matrix
-    products that share an operand are one matmul.
+    units))`` with the same weights, from one compiled program: values read
+    twice are computed once, and matrix products that share an operand are
+    one matmul. Small widths compute everything that does not depend on a
+    state (every ``W x``, the biases added to it, gates that read only x) for
+    all steps in one pass before the recurrent loop; wider ones compute it
+    inside the loop, where it overlaps the recurrence (see ``hoist``).
 
     Masking follows Keras: on a masked step every state is carried unchanged
     and the output repeats the last unmasked output (zeros before the first).
@@ -35,10 +41,23 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             order they are computed, as in Keras).
         unroll: unroll the loop in Python (needs a fixed sequence length;
             faster for short sequences, slower to build).
+        hoist: compute everything that depends on x alone (every ``W x``,
+            the biases added to it, gates that read only x) for the whole
+            sequence before the loop (True), or step by step inside it
+            (False), where the executor runs it ahead of the recurrence, off
+            its critical path. Before the loop, products that share an
+            operand are always one matmul.
         fuse_recurrent: inside the loop, also put matmuls that share an
-            operand (the four ``U h`` of an LSTM) into one matmul. The
-            x-side products before the loop are always fused. Off by
-            default: on CPU, measured no faster (``benchmarks/cell_speed.py``).
+            operand (the four ``U h`` of an LSTM, and its four ``W x`` when
+            they are not hoisted) into one matmul; with
+            ``hoist``, a gate sum ``(x part) + (U h)`` of each piece then
+            becomes one add and one split for all of them.
+            ``None`` (the default) for either picks by width, as measured
+            on CPU by ``benchmarks/cell_speed.py``: below
+            ``SMALL_STEP_UNITS`` units a step is a handful of tiny ops whose
+            count is its cost, so both are on; from there on the x side
+            inside the loop keeps the cores busy while the recurrence waits,
+            so both are off. The numbers are the same either way.
         kernel_initializer, recurrent_initializer, bias_initializer,
             peephole_initializer: as in :class:`cells.GenomeCell`.
         **kwargs: passed to ``keras.layers.Layer``.
@@ -52,15 +71,24 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
     def __init__(self, genome: Genome | str, units: int, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, unroll: bool = False,
                  kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,
-                 peephole_initializer=None, fuse_recurrent: bool = False, **kwargs):
+                 peephole_initializer=None, fuse_recurrent: bool | None = None,
+                 hoist: bool | None = None, **kwargs):
         super().__init__(**kwargs)
+        for name, value in (("hoist", hoist), ("fuse_recurrent", fuse_recurrent)):
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(f"{name} must be True, False or None (by width), "
+                                 f"got {value!r}")
+        self.hoist = hoist
+        self.fuse_recurrent = fuse_recurrent
+        small = isinstance(units, int) and units < SMALL_STEP_UNITS
+        hoisting = small if hoist is None else hoist
+        fusing = small if fuse_recurrent is None else fuse_recurrent
         self._setup_genome(genome, units, {
             "kernel_initializer": kernel_initializer,
             "recurrent_initializer": recurrent_initializer,
             "bias_initializer": bias_initializer,
             "peephole_initializer": peephole_initializer,
-        }, hoist=True, fuse="all" if fuse_recurrent else "hoisted")
-        self.fuse_recurrent = fuse_recurrent
+        }, hoist=hoisting, fuse="all" if fusing else "hoisted")
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
@@ -72,11 +100,20 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         before = program.hoisted | program.constant
         self._early = [i for i in program.instructions if set(i.outputs) & before]
         self._late = [i for i in program.instructions if not set(i.outputs) & before]
+        self._gate_groups: dict[int, tuple[int, ...]] = {}
+        if hoisting and fusing:
+            first_id = 1 + max((program.input_value, *program.state_inputs,
+                                *(v for i in program.instructions for v in (*i.outputs, *i.args))))
+            self._late, self._gate_groups = group_gates(self._late, program.hoisted, first_id)
+        self._direct_groups = {group: recipe for group, parts in self._gate_groups.items()
+                               if (recipe := _affine_recipe(parts, self._early)) is not None}
         needed = set(program.state_outputs)
         for instruction in self._late:
             needed.update(instruction.args)
-        # Hoisted values the loop reads: computed for all steps, sliced per step.
-        self._carried = sorted(needed & program.hoisted)
+        # Values of x the loop reads (x itself when nothing is hoisted): computed for all
+        # steps before it, read one step at a time.
+        self._carried = sorted(needed & (program.hoisted | {program.input_value}
+                                         | self._gate_groups.keys()))
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -119,7 +156,15 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             time_major = tf.reverse(time_major, axis=[0])
             time_mask = None if time_mask is None else tf.reverse(time_mask, axis=[0])
         env = {program.input_value: tf.reshape(time_major, (-1, width))}
-        execute(self._early, env, weights, fused_kernels(program, weights, self._early), dtype)
+        early_kernels = fused_kernels(program, weights, self._early)
+        execute(self._early, env, weights, early_kernels, dtype)
+        for group, parts in self._gate_groups.items():
+            if group in self._direct_groups:  # the x-side product and biases, unsplit
+                operand, products, biases = self._direct_groups[group]
+                env[group] = (tf.matmul(env[operand], early_kernels[products])
+                              + tf.concat([weights[b] for b in biases], axis=0))
+            else:  # unused pieces are pruned from the graph
+                env[group] = tf.concat([env[p] for p in parts], axis=-1)
         carried = [tf.reshape(env[v], (steps, batch, env[v].shape[-1])) for v in self._carried]
         free = {v: env[v] for v in program.constant}
 
@@ -162,8 +207,7 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
                 outputs.append(output)
             sequence = tf.stack(outputs, axis=1) if self.return_sequences else None
         else:
-            size = steps if self.return_sequences else 1
-            array = tf.TensorArray(dtype, size=size, element_shape=(None, self.units))
+            array = tf.TensorArray(dtype, size=steps, element_shape=(None, self.units))
             # Per-step reads go through TensorArrays: slicing one big tensor inside the
             # loop would make every backward step write a whole-sequence gradient.
             step_inputs = [tf.TensorArray(dtype, size=steps).unstack(piece)
@@ -171,16 +215,30 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             step_masks = (None if time_mask is None
                           else tf.TensorArray(tf.bool, size=steps).unstack(time_mask))
 
-            def body(t, array, output, *states):
+            # Only what is read is carried: each loop value costs ops at every step, both
+            # ways. Without a mask the output is the h state itself.
+            keep_array, keep_output = self.return_sequences, step_masks is not None
+
+            def body(t, *carry):
+                carry = list(carry)
+                array = carry.pop(0) if keep_array else None
+                output = carry.pop(0) if keep_output else None
                 step_mask = None if step_masks is None else step_masks.read(t)
                 states, output = step([piece.read(t) for piece in step_inputs], step_mask,
-                                      list(states), output)
-                array = array.write(t if self.return_sequences else 0, output)
-                return (t + 1, array, output, *states)
+                                      carry, output)
+                return (t + 1, *([array.write(t, output)] if keep_array else []),
+                        *([output] if keep_output else []), *states)
 
-            _, array, output, *states = tf.while_loop(
-                lambda t, *_: t < steps, body, (tf.constant(0), array, zeros, *states),
-                maximum_iterations=steps, parallel_iterations=32)
+            start = (tf.constant(0), *([array] if keep_array else []),
+                     *([zeros] if keep_output else []), *states)
+            _, *carry = tf.while_loop(lambda t, *_: t < steps, body, start,
+                                      maximum_iterations=steps, parallel_iterations=32)
+            array = carry.pop(0) if keep_array else None
+            if keep_output:
+                output = carry.pop(0)
+            else:  # zeros for an empty sequence, as with a mask
+                output = tf.where(steps > 0, carry[output_index], zeros)
+            states = carry
             sequence = (tf.transpose(array.stack(), (1, 0, 2)) if self.return_sequences
                         else None)
         result = sequence if self.return_sequences else output
@@ -197,6 +255,34 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             "go_backwards": self.go_backwards,
             "unroll": self.unroll,
             "fuse_recurrent": self.fuse_recurrent,
+            "hoist": self.hoist,
         }
 
 
+
+
+def _affine_recipe(parts: tuple[int, ...], early: list[Instruction]
+                   ) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+    """For parts that are exactly ``(W v)_j + b_j`` of one fused product, in its order:
+    its operand v, its outputs and the biases' parameters. Otherwise None.
+
+    Then the side-by-side parts are one matmul plus one bias row, instead of a matmul
+    split into pieces, a bias added to each and the sums put back side by side.
+    """
+    producer = {o: i for i in early for o in i.outputs}
+    sums = [producer.get(p) for p in parts]
+    if any(s is None or s.op != "sum" or len(s.args) != 2 for s in sums):
+        return None
+    product = producer.get(sums[0].args[0]) or producer.get(sums[0].args[1])
+    if product is None or product.op != "matmul" or len(product.outputs) != len(parts):
+        return None
+    biases = []
+    for piece, total in zip(product.outputs, sums, strict=True):
+        if piece not in total.args:
+            return None
+        (other,) = [a for a in total.args if a != piece] or [piece]
+        source = producer.get(other)
+        if source is None or source.op != "bias":
+            return None
+        biases.append(source.params[0])
+    return product.args[0], product.outputs, tuple(biases)

@@ -5,16 +5,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import cells
 from cells import GenomeCell, GenomeRNN
 from genome import GenomeError, parse, seeds
 
 D, H, B, T = 4, 6, 3, 5
 
 
-def _pair(genome, units=H, input_dim=D, **options):
+def _pair(genome, units=H, input_dim=D, strategy=None, **options):
     cell_layer = keras.layers.RNN(GenomeCell(genome, units), **options)
     cell_layer.build((None, None, input_dim))
-    fast = GenomeRNN(genome, units, **options)
+    fast = GenomeRNN(genome, units, **(strategy or {}), **options)
     fast.build((None, None, input_dim))
     fast.set_weights(cell_layer.get_weights())
     return cell_layer, fast
@@ -28,10 +29,18 @@ def _close(a, b, tolerance=1e-5):
         assert np.abs(np.asarray(p) - np.asarray(q)).max() <= tolerance
 
 
+# Every way GenomeRNN can run a genome: x side before or inside the loop, U fused or not.
+STRATEGIES = [{"hoist": hoist, "fuse_recurrent": fuse} for hoist in (True, False)
+              for fuse in (True, False)]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: "-".join(
+    name for name, on in s.items() if on) or "plain")
 @pytest.mark.parametrize("name", seeds.names())
-def test_every_seed_runs_the_same_in_both_layers(name, rng):
+def test_every_seed_runs_the_same_in_both_layers(name, strategy, rng):
     width = H if seeds.get(name).needs_square_input else D
-    cell_layer, fast = _pair(name, input_dim=width, return_sequences=True, return_state=True)
+    cell_layer, fast = _pair(name, input_dim=width, strategy=strategy, return_sequences=True,
+                             return_state=True)
     x = rng.normal(size=(B, T, width)).astype("float32")
     _close(cell_layer(x), fast(x))
     assert len(fast(x)) == 1 + len(seeds.get(name).states)
@@ -68,7 +77,7 @@ def test_unfused_textbook_path_computes_the_same(rng):
     _close(fused(x), plain(x))
     assert GenomeCell("lstm", H).program.matmul_count == 8
     assert GenomeCell("lstm", H, fuse=True).program.matmul_count == 2
-    assert GenomeRNN("lstm", H).program.matmul_count == 5  # one x-side, four U
+    assert GenomeRNN("lstm", H, fuse_recurrent=False).program.matmul_count == 5  # x, 4 U
     assert GenomeRNN("lstm", H, fuse_recurrent=True).program.matmul_count == 2
     fast_fused = GenomeRNN("lstm", H, return_sequences=True, fuse_recurrent=True)
     fast_fused.build((None, None, D))
@@ -80,12 +89,15 @@ def test_unfused_textbook_path_computes_the_same(rng):
 SECOND_STATE_OUTPUT = "c' = c + tanh(W x)\nh' = tanh(U h + p * c' + W x + b)"
 
 
-@pytest.mark.parametrize("genome", ["gru", "lstm", "fgr", SECOND_STATE_OUTPUT])
-def test_masked_steps_carry_states_and_repeat_the_output(genome, rng):
+@pytest.mark.parametrize("strategy", [STRATEGIES[0], STRATEGIES[-1]],
+                         ids=["hoist-fused", "plain"])
+@pytest.mark.parametrize("genome", ["gru", "lstm", "lstm_b", "fgr", SECOND_STATE_OUTPUT])
+def test_masked_steps_carry_states_and_repeat_the_output(genome, strategy, rng):
     x = rng.normal(size=(B, T, D)).astype("float32")
     lengths = np.array([T, 3, 1])
     mask = np.arange(T)[None, :] < lengths[:, None]
-    cell_layer, fast = _pair(genome, return_sequences=True, return_state=True)
+    cell_layer, fast = _pair(genome, strategy=strategy, return_sequences=True,
+                             return_state=True)
     cell_result = cell_layer(x, mask=tf.constant(mask))
     fast_result = fast(x, mask=tf.constant(mask))
     _close(cell_result, fast_result)
@@ -156,6 +168,43 @@ def test_bad_genomes_and_arguments_are_clear_errors():
         GenomeCell("h' = tanh(q)", H)
     with pytest.raises(ValueError, match="units must be a positive integer"):
         GenomeRNN("gru", 0)
+    with pytest.raises(ValueError, match="hoist must be True, False or None"):
+        GenomeRNN("gru", H, hoist="yes")
+    with pytest.raises(ValueError, match="fuse_recurrent must be True, False or None"):
+        GenomeRNN("gru", H, fuse_recurrent=1)
+
+
+def test_strategy_follows_the_width_unless_given():
+    small, wide = cells.SMALL_STEP_UNITS - 1, cells.SMALL_STEP_UNITS
+    # Small steps: x side before the loop, one U h product, the four gate sums one add.
+    lstm = GenomeRNN("lstm_b", small)
+    assert lstm.program.hoisted and lstm.program.matmul_count == 2
+    loop_ops = [i.op for i in lstm._late]
+    assert loop_ops.count("affine") == 1 and "matmul" not in loop_ops
+    assert loop_ops.count("sum") == 1  # c' = f c + i g; the gate sums are in the affine
+    assert lstm._direct_groups  # x side: one matmul plus one bias row, never split
+    # Wide steps: everything inside the loop, one matmul per weight (as written).
+    wide_lstm = GenomeRNN("lstm_b", wide)
+    assert not wide_lstm.program.hoisted and wide_lstm.program.matmul_count == 8
+    assert not wide_lstm._gate_groups
+    # Given explicitly, the choice is kept, and saved.
+    given = GenomeRNN("lstm_b", small, hoist=False, fuse_recurrent=False)
+    assert not given.program.hoisted and given.program.matmul_count == 8
+    restored = GenomeRNN.from_config(given.get_config())
+    assert (restored.hoist, restored.fuse_recurrent) == (False, False)
+    assert restored.program == given.program
+
+
+def test_a_gate_sum_that_reads_more_than_one_product_is_left_alone(rng):
+    # c's sum has a third term (p * c), and a group needs every piece of the fused U h
+    # product, so nothing is grouped; the layer still computes the same.
+    genome = "c' = tanh(W x + U h + p * c)\nz = sigmoid(W x + U h + b)\nh' = z * c' + h"
+    layer = GenomeRNN(genome, H, hoist=True, fuse_recurrent=True)
+    assert not layer._gate_groups
+    cell_layer, fast = _pair(genome, strategy={"hoist": True, "fuse_recurrent": True},
+                             return_sequences=True)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    _close(cell_layer(x), fast(x))
 
 
 def test_dead_slots_are_not_built():
@@ -236,3 +285,49 @@ def test_dead_slot_reading_x_as_hidden_needs_no_square_input():
     layer = GenomeRNN("z = x\nh' = tanh(W x + U h)", H)
     layer.build((None, None, D))
     assert len(layer.trainable_variables) == 2
+
+
+def _evolved_genomes(count: int) -> list:
+    """Random genomes and children of seeds, as a campaign makes them."""
+    import random
+    from collections import Counter
+
+    from evolve.operators import OperatorContext, make_toolbox, vary
+    from genome import random_genome
+    rng = random.Random(20261204)
+    made = [random_genome(rng, height=rng.randint(2, 4), intermediates=rng.randint(0, 2),
+                          extra_states=rng.randint(0, 1)) for _ in range(count // 3)]
+    toolbox = make_toolbox(OperatorContext(allow_square_input=False))
+    parents = [seeds.get(name) for name in ("lstm_b", "gru", "cifg", "mgu", "nig")]
+    while len(made) < count:
+        child = vary(toolbox, rng.sample(parents, 2), rng, Counter())
+        if child is not None:
+            made.append(child.genome)
+    return made
+
+
+EVOLVED = _evolved_genomes(15)
+
+
+def test_children_of_seeds_exercise_the_gate_groups():
+    grouped = [g for g in EVOLVED if GenomeRNN(g, H, hoist=True, fuse_recurrent=True)
+               ._gate_groups]
+    assert len(grouped) >= 2  # else the test below would hardly check the grouping
+
+
+@pytest.mark.parametrize("genome", EVOLVED, ids=lambda g: g.hash[:8])
+def test_random_genomes_run_the_same_under_every_strategy(genome, rng):
+    # The rewrites (hoisting, fusion, gate groups) must hold for whatever evolution makes,
+    # not only for the seeds they were written with in mind.
+    x = (0.5 * rng.normal(size=(B, T, D))).astype("float32")
+    reference = None
+    for strategy in STRATEGIES:
+        cell_layer, fast = _pair(genome, strategy=strategy, return_sequences=True,
+                                 return_state=True)
+        if reference is None:
+            reference = [np.asarray(v) for v in cell_layer(x)]
+            weights = cell_layer.get_weights()
+        fast.set_weights(weights)
+        for want, got in zip(reference, fast(x), strict=True):
+            scale = max(1.0, float(np.abs(want).max()))
+            assert np.abs(want - np.asarray(got)).max() <= 1e-5 * scale, (str(genome), strategy)
