@@ -33,7 +33,11 @@ def as_genome(value: Genome | str) -> Genome:
             raise GenomeError(
                 f"{value!r} is neither genome notation (h' = ...) nor a seed name; "
                 f"{error.args[0]}") from None
-    raise GenomeError(f"expected a Genome, its notation or a seed name, got {type(value).__name__}")
+    # A store record holds its genome: the easy slip is to pass the record itself.
+    hint = (f"; pass its .genome ({type(value).__name__}.genome is the Genome)"
+            if isinstance(getattr(value, "genome", None), Genome) else "")
+    raise GenomeError(
+        f"expected a Genome, its notation or a seed name, got {type(value).__name__}{hint}")
 
 
 class GenomeLayerMixin:

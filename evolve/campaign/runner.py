@@ -48,6 +48,8 @@ class CampaignSummary:
     rejections: dict[str, int]
     seconds: float
     best: list[dict] = field(default_factory=list)
+    #: The failures by status (diverged, timeout, failed), only those that occurred.
+    failure_kinds: dict[str, int] = field(default_factory=dict)
 
 
 class Campaign:
@@ -606,7 +608,8 @@ class Campaign:
                         if k.startswith("duplicate:")},
             rejections={k.split(":", 1)[1]: v for k, v in self.stats.items()
                         if k.startswith("rejected:")},
-            seconds=seconds, best=best)
+            seconds=seconds, best=best,
+            failure_kinds={s.value: counts[s] for s in _FAILURES if counts[s]})
 
 
 def check_data(config: CampaignConfig, data_dir: str | None) -> None:

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if extra:  # report unknown options against the subcommand, with its usage
         getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
-    from evolve.cli._common import CliError
+    from evolve.cli._common import CliError, UsageError
     from evolve.store import StoreError
 
     try:
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, StoreError, OSError, ValueError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"evolve {args.command}: {message}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

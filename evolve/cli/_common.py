@@ -29,6 +29,11 @@ class CliError(Exception):
     """An error to print as one line, with a non-zero exit."""
 
 
+class UsageError(CliError):
+    """The command line itself is wrong (a flag missing, or two that do not go together):
+    exit status 2, as for what argparse refuses."""
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -266,7 +271,7 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
-            raise CliError(f"--set expects KEY=VALUE, got {shown(pair)}")
+            raise UsageError(f"--set expects KEY=VALUE, got {shown(pair)}")
         try:
             value = json.loads(raw)
         except RecursionError:

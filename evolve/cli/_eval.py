@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from evolve.cli._common import (
     MAX_JSON_DEPTH,
     CliError,
+    UsageError,
     genome_argument,
     json_depth,
     parse_assignments,
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from evolve.evaluation import evaluate
     from evolve.tasks import DataError
 
+    if not 0 <= args.seed < 2**63:
+        raise UsageError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
     genome = genome_argument(args.genome, args.db)
     protocol = build_protocol(args)
     try:
@@ -93,23 +96,23 @@ def build_protocol(args: argparse.Namespace) -> EvaluationProtocol:
     where = f"protocol (from {args.protocol})" if args.protocol else "protocol"
     overrides = parse_assignments(args.set)
     if "task" in overrides:  # the task is an argument of its own, not a field to override
-        raise CliError("--set task=... is not a protocol override: give --task TASK")
+        raise UsageError("--set task=... is not a protocol override: give --task TASK")
     try:
         base = None
         if args.protocol is not None:
             if args.preset is not None:
-                raise CliError("give --preset or --protocol, not both: the protocol file "
+                raise UsageError("give --preset or --protocol, not both: the protocol file "
                                "already sets every field")
             base = EvaluationProtocol.from_dict(read_protocol_file(args.protocol))
             if args.task is not None and args.task != base.task:
                 raise CliError(f"--task {args.task} contradicts {args.protocol}, whose task "
                                f"is {base.task}")
         elif args.task is None:
-            raise CliError("give --task TASK, or --protocol FILE.json naming one")
+            raise UsageError("give --task TASK, or --protocol FILE.json naming one")
         task = base.task if base is not None else args.task
         if args.no_verify:
             if not task.startswith("ptb-"):
-                raise CliError(f"--no-verify is for the PTB tasks (ptb-word, ptb-char), whose "
+                raise UsageError(f"--no-verify is for the PTB tasks (ptb-word, ptb-char), whose "
                                f"data files are checked; {task} has none")
             overrides.setdefault("task_params", {})["verify"] = False
         if base is None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from evolve.cli._common import (
     CliError,
+    UsageError,
     campaign_command,
     db_option,
     genome_argument,
@@ -129,7 +129,7 @@ def run_status(args: argparse.Namespace) -> int:
                      e.get("done", 0), e.get("pending", 0) + e.get("running", 0), failed,
                      r["duplicates"], _number(r["best"]), r["updated"]])
     print(render_table(["campaign", "status", "strategy", "candidates", "done", "open",
-                        "failed", "dups", "best", "updated"], rows,
+                        "failures", "dups", "best", "updated"], rows,
                        align_right=(3, 4, 5, 6, 7, 8)))
     for r in records:
         if r["stale"]:
@@ -152,15 +152,18 @@ def run_best(args: argparse.Namespace) -> int:
 
     store = open_store(args.db, create=False)
     if args.task is not None and args.task not in TASK_NAMES:
-        raise CliError(f"unknown task {args.task!r}; the tasks are {', '.join(TASK_NAMES)}")
+        raise UsageError(f"unknown task {args.task!r}; the tasks are {', '.join(TASK_NAMES)}")
     campaign = args.campaign
     if campaign is None and args.task is None:
         # A report (`evolve report`) is stored as a campaign of kind "report"; it is
         # no search, so it does not count here (--campaign still names it).
         names = [c.name for c in store.campaigns() if c.config.get("kind") != "report"]
         if len(names) != 1:
-            raise CliError("give --campaign NAME (scores are relative within a campaign) or "
-                           "--task TASK; the campaigns are: " + (", ".join(names) or "none"))
+            # Several campaigns: the command line must say which (usage). None: nothing to
+            # rank yet, whatever the flags.
+            error = UsageError if names else CliError
+            raise error("give --campaign NAME (scores are relative within a campaign) or "
+                        "--task TASK; the campaigns are: " + (", ".join(names) or "none"))
         campaign = names[0]
     try:
         ranked = store.best(campaign=campaign, task=args.task, k=args.k)
@@ -284,8 +287,12 @@ def run_show(args: argparse.Namespace) -> int:
         print("\ncanonical form:\n" + record.canonical)
     print("\nLaTeX:\n" + data["latex"])
     if evaluations:
-        rows = [[e["task"], e["status"], e["metric"] or "-", _number(e["value"], 4),
-                 _number(e["test"], 4), _number(e["params"]), e["seed"], e["protocol"],
+        # A run that did not finish has no measured value (it is stored with the worst
+        # one, for ranking): the table says so, whatever the metric.
+        rows = [[e["task"], e["status"], e["metric"] or "-",
+                 _number(e["value"], 4) if e["status"] == "done" else "-",
+                 _number(e["test"], 4) if e["status"] == "done" else "-",
+                 _number(e["params"]), e["seed"], e["protocol"],
                  (e["error"] or "")[:60]] for e in data["evaluations"]]
         print()
         # Both splits, named: evolve ranks by the validation value, while a trained
@@ -337,6 +344,6 @@ def run_export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"path": str(path), "hash": genome.hash, "summary": summary}))
     else:
-        print(f"wrote {path}: {summary}", file=sys.stderr)
+        print(f"wrote {path}: {summary}")  # the command's result, like the --json line
     return 0
 

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from evolve.cli._common import CliError, positive_int
+from evolve.cli._common import CliError, UsageError, positive_int
 from evolve.cli._run import open_store
 
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from evolve.report import ReportError
 
     if args.scheduler and args.executor != "dask":
-        raise CliError("--scheduler is for the Dask executor: add --executor dask")
+        raise UsageError("--scheduler is for the Dask executor: add --executor dask")
     _check_plots(args)
     try:
         if args.campaign:
@@ -179,5 +179,5 @@ def _campaign(args: argparse.Namespace) -> int:
     else:
         best = report["best"][0]["score"] if report["best"] else None
         print(f"campaign {args.campaign}: {report['candidates']} candidates, best score "
-              f"{'-' if best is None else f'{best:.3f}'}; wrote {paths[-2]}", file=sys.stderr)
+              f"{'-' if best is None else f'{best:.3f}'}; wrote {paths[-2]}")
     return 0

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from evolve.cli._common import (
     CliError,
+    UsageError,
     campaign_command,
     db_option,
     existing_store,
@@ -282,9 +283,9 @@ def _check_run_arguments(args: argparse.Namespace, name: str) -> None:
         raise CliError("a campaign name is 1 to 100 printable characters, got "
                        f"{name[:40]!r}{'...' if len(name) > 40 else ''}")
     if args.scheduler and args.executor != "dask":
-        raise CliError("--scheduler is for the Dask executor: add --executor dask")
+        raise UsageError("--scheduler is for the Dask executor: add --executor dask")
     if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise CliError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
+        raise UsageError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
 
 
 def _print_summary(summary, as_json: bool, url: str | None = None) -> None:
@@ -293,8 +294,12 @@ def _print_summary(summary, as_json: bool, url: str | None = None) -> None:
         return
     duplicates = sum(summary.duplicates.values())
     kinds = ", ".join(f"by {k} {v}" for k, v in summary.duplicates.items())
+    # "failed" is also one of the kinds; the total is the cells that got no score.
+    failures = f"{summary.failures} failures" + (" (" + ", ".join(
+        f"{kind} {n}" for kind, n in summary.failure_kinds.items()) + ")"
+        if summary.failure_kinds else "")
     print(f"campaign {summary.name}: {summary.status}; {summary.candidates} candidates, "
-          f"{summary.evaluations} evaluations, {summary.failures} failed, {duplicates} "
+          f"{summary.evaluations} evaluations, {failures}, {duplicates} "
           f"duplicates skipped" + (f" ({kinds})" if kinds else "")
           + (f", {summary.seconds:.0f} s" if summary.seconds else ""))
     if summary.rejections:

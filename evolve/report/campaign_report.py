@@ -75,6 +75,7 @@ def gather_campaign(store: Store, name: str, k: int = 10,
         candidates=len(members),
         evaluations=sum(n for s, n in counts.items() if s.final),
         failures=sum(n for s, n in counts.items() if s in _FAILED),
+        failure_kinds={s.value: n for s, n in counts.items() if s in _FAILED and n},
         duplicates={k.split(":", 1)[1]: v for k, v in stats.items()
                     if k.startswith("duplicate:")},
         rejections={k.split(":", 1)[1]: v for k, v in stats.items()
@@ -149,7 +150,9 @@ def write_campaign_report(report: CampaignReport, out: Path, *, plots: bool = Tr
     lines += [
         f"{report['strategy']} search on {', '.join(report['tasks'])}; status "
         f"{report['status']}; {report['candidates']}/{report['budget']} candidates, "
-        f"{report['evaluations']} evaluations, {report['failures']} failed, {duplicates} "
+        f"{report['evaluations']} evaluations, {report['failures']} failures"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in report.get("failure_kinds", {}).items())
+           + ")" if report.get("failure_kinds") else "") + f", {duplicates} "
         f"duplicates skipped"
         + (f" ({', '.join(f'{k} {v}' for k, v in report['duplicates'].items())})"
            if duplicates else "") + ".",

@@ -131,5 +131,8 @@ def _require_sqlite_file(url: str | URL | None) -> None:
         return
     path = parsed.database or ""
     if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
-        raise NotFoundError(f"no database file {path}; `evolve run` or `evolve db upgrade "
-                            f"--db {mask_url(parsed)}` creates one")
+        folder = Path(path).parent
+        # `evolve run` makes the file, not the folders above it: say so first.
+        first = "" if folder.is_dir() else f"create the directory {str(folder)!r}, then "
+        raise NotFoundError(f"no database file {path}; {first}`evolve run` or `evolve db "
+                            f"upgrade --db {mask_url(parsed)}` creates one")

@@ -131,7 +131,10 @@ def prefix(value: str) -> str:
     """A lowercase hex prefix of at least :data:`MIN_PREFIX` digits."""
     candidate = value.strip().lower()
     if not _HEX.fullmatch(candidate) or not MIN_PREFIX <= len(candidate) <= 64:
+        # Text is a hash (prefix); an id is an int, which a digit string may have meant.
+        hint = (f"; for the genome with id {int(candidate)}, pass the integer"
+                if candidate.isdigit() and candidate.isascii() else "")
         raise InvalidInputError(
             f"genome key {value!r} is neither an id nor a hash prefix of "
-            f"{MIN_PREFIX} to 64 hex digits")
+            f"{MIN_PREFIX} to 64 hex digits{hint}")
     return candidate

@@ -168,6 +168,11 @@ def test_bad_genomes_and_arguments_are_clear_errors():
         GenomeCell("h' = tanh(q)", H)
     with pytest.raises(ValueError, match="units must be a positive integer"):
         GenomeRNN("gru", 0)
+    record = type("GenomeRecord", (), {"genome": seeds.get("gru")})()
+    with pytest.raises(GenomeError, match=r"got GenomeRecord; pass its \.genome"):
+        GenomeRNN(record, H)
+    with pytest.raises(GenomeError, match=r"got int$"):
+        GenomeCell(5, H)
     with pytest.raises(ValueError, match="hoist must be True, False or None"):
         GenomeRNN("gru", H, hoist="yes")
     with pytest.raises(ValueError, match="fuse_recurrent must be True, False or None"):

@@ -83,7 +83,7 @@ def test_failing_candidates_are_recorded_and_the_campaign_goes_on(store, tiny_co
     monkeypatch.setattr(evolve.evaluation, "evaluate", flaky)
     summary = Campaign.create(store, "flaky", tiny_config, seed=1).run()
     assert summary.status == "finished" and summary.candidates == 6
-    assert summary.failures == 1
+    assert summary.failures == 1 and summary.failure_kinds == {"diverged": 1}
     rnn = next(m for m in store.members("flaky") if m.genome_hash == doomed)
     assert rnn.score == 0.0
     [evaluation] = store.evaluations(rnn.genome_hash)

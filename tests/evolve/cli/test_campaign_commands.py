@@ -110,6 +110,7 @@ def test_export_loads_in_keras(campaign_db, tmp_path, capsys):
     out = tmp_path / "best.keras"
     assert main(["export", best.hash[:12], "--db", url, "--out", str(out), "--units", "8",
                  "--input-dim", "3"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}: untrained")  # the result
     script = ("import numpy as np, keras, cells\n"
               f"m = keras.saving.load_model({str(out)!r})\n"
               "print(m(np.ones((2, 4, 3), 'float32')).shape)\n")
@@ -165,8 +166,13 @@ def test_worker_serves_a_running_campaign(tmp_path):
 
 
 def test_missing_database_directory_is_a_clear_error(tmp_path, capsys):
-    assert main(["status", "--db", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"]) == 1
-    assert "database" in capsys.readouterr().err
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    assert main(["status", "--db", url]) == 1
+    # The hint must work if followed: `evolve run` does not make the folders.
+    assert f"create the directory {str(tmp_path / 'no' / 'such')!r}, then `evolve run`" in (
+        capsys.readouterr().err)
+    assert main(["status", "--db", f"sqlite:///{tmp_path / 'there.db'}"]) == 1
+    assert "create the directory" not in capsys.readouterr().err
 
 
 def test_read_only_commands_do_not_create_databases(tmp_path, capsys):
@@ -181,7 +187,7 @@ def test_best_needs_a_campaign_when_there_are_several(campaign_db, tmp_path, cap
     url, _ = campaign_db
     assert main(["best", "--db", url]) == 0  # the only campaign
     assert "campaign tiny's combined score" in capsys.readouterr().out
-    assert main(["best", "--db", url, "--task", "copying"]) == 1
+    assert main(["best", "--db", url, "--task", "copying"]) == 2  # usage, as in `eval`
     assert "unknown task 'copying'" in capsys.readouterr().err
     assert main(["best", "--db", url, "--task", "xml"]) == 0
     assert "nothing scored yet on xml" in capsys.readouterr().out
@@ -207,14 +213,14 @@ def test_usage_errors_name_the_subcommand(capsys):
     assert "usage: evolve eval" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["--campaign", ""], "a campaign name is 1 to 100 printable characters"),
-    (["--campaign", "x" * 101], "a campaign name is 1 to 100"),
-    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for the Dask executor"),
-    (["--seed", "-1"], "--seed must be from 0"),
+@pytest.mark.parametrize(("arguments", "message", "status"), [
+    (["--campaign", ""], "a campaign name is 1 to 100 printable characters", 1),
+    (["--campaign", "x" * 101], "a campaign name is 1 to 100", 1),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for the Dask executor", 2),
+    (["--seed", "-1"], "--seed must be from 0", 2),
 ])
-def test_run_argument_checks(arguments, message, tmp_path, capsys):
-    assert main(["run", "--db", f"sqlite:///{tmp_path / 'a.db'}", *arguments]) == 1
+def test_run_argument_checks(arguments, message, status, tmp_path, capsys):
+    assert main(["run", "--db", f"sqlite:///{tmp_path / 'a.db'}", *arguments]) == status
     assert message in capsys.readouterr().err
 
 

@@ -180,7 +180,8 @@ def test_a_key_without_any_database_says_so_and_creates_none(tmp_path, capsys, m
     (["--set", "task=memorization"], "give --task TASK"),
 ])
 def test_bad_overrides_are_one_line(capsys, extra, message):
-    assert main(["eval", "gru", "--task", "xml", *extra]) == 1
+    usage = "task=memorization" in extra  # a flag misused, not a bad value
+    assert main(["eval", "gru", "--task", "xml", *extra]) == (2 if usage else 1)
     err = _one_line(capsys.readouterr().err)
     assert err.startswith("evolve eval: ") and message in err and len(err) < 300
 
@@ -247,7 +248,7 @@ def test_best_without_a_campaign_leaves_reports_aside(tmp_path, capsys):
     assert main(["best", "--db", url]) == 0
     assert "campaign ci's combined score" in capsys.readouterr().out
     store.create_campaign("other", {})
-    assert main(["best", "--db", url]) == 1
+    assert main(["best", "--db", url]) == 2  # the command line must say which
     err = capsys.readouterr().err
     assert "the campaigns are: ci, other" in err and "seeds-report" not in err
 
@@ -343,3 +344,29 @@ def test_a_parse_error_in_a_huge_line_shows_a_window_around_the_column(capsys):
                      f"character '$'")
     assert excerpt.startswith("    …") and excerpt.endswith("…") and len(excerpt) <= 90
     assert excerpt[caret.index("^")] == "$"  # the caret under the offending character
+
+
+@pytest.mark.parametrize("arguments", [
+    ["eval", "gru", "--task", "xml", "--set", "units"],
+    ["eval", "gru", "--task", "xml", "--seed", "-5"],
+    ["eval", "gru"],
+    ["run", "--scheduler", "tcp://127.0.0.1:1"],
+])
+def test_flags_that_are_wrong_together_exit_2_like_argparse(arguments, tmp_path, capsys):
+    # README: exit status 2 is a usage error, whoever notices it.
+    assert main([*arguments, "--db", f"sqlite:///{tmp_path / 'a.db'}"]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert err.startswith(f"evolve {arguments[0]}: ")
+    assert not (tmp_path / "a.db").exists()  # refused before anything was made
+
+
+def test_show_gives_no_value_for_a_run_that_did_not_finish(tmp_path, capsys):
+    url = _url(tmp_path)
+    store = _scored(url)
+    gru = seeds.get("gru")
+    store.add_evaluations([NewEvaluation(
+        gru.hash, "arithmetic", "c" * 64, 0, status="diverged", score=0.0,
+        metrics={"metric": "accuracy", "value": 0.0}, error="loss became nan at step 5")])
+    assert main(["show", gru.hash[:12], "--db", url]) == 0
+    [row] = [line for line in capsys.readouterr().out.splitlines() if "diverged" in line]
+    assert "0.0000" not in row and " - " in row and "loss became nan" in row

@@ -69,7 +69,9 @@ def test_protocol_file_errors_are_named(tmp_path, capsys, content, extra, messag
     path = tmp_path / ("missing.json" if content is None else "p.json")
     if content is not None:
         path.write_text(content)
-    assert main(["eval", "gru", "--protocol", str(path), *extra]) == 1
+    # Flags that do not go together are a usage error (2); a bad file is a failure (1).
+    usage = any(flag in extra for flag in ("--preset", "--no-verify"))
+    assert main(["eval", "gru", "--protocol", str(path), *extra]) == (2 if usage else 1)
     err = capsys.readouterr().err
     assert err.startswith("evolve eval: ")
     assert err.count("\n") == 1  # one line
@@ -77,7 +79,7 @@ def test_protocol_file_errors_are_named(tmp_path, capsys, content, extra, messag
 
 
 def test_task_or_protocol_is_required(capsys):
-    assert main(["eval", "gru"]) == 1
+    assert main(["eval", "gru"]) == 2
     assert "give --task TASK, or --protocol FILE.json naming one" in capsys.readouterr().err
 
 
@@ -105,7 +107,7 @@ def test_no_verify_runs_on_files_that_fail_the_checksum(tmp_path, capsys):
 
 
 def test_no_verify_on_a_synthetic_task_is_refused(capsys):
-    assert main(["eval", "gru", "--task", "xml", "--no-verify"]) == 1
+    assert main(["eval", "gru", "--task", "xml", "--no-verify"]) == 2
     assert "--no-verify is for the PTB tasks (ptb-word, ptb-char)" in capsys.readouterr().err
 
 

@@ -83,8 +83,11 @@ def test_ambiguous_and_missing_prefixes_say_which(store):
         store.genome("ffff" if not a.hash.startswith("ffff") else "0000")
     with pytest.raises(NotFoundError, match="no genome with id 999"):
         store.genome(999)
-    with pytest.raises(InvalidInputError, match="4 to 64 hex digits"):
+    with pytest.raises(InvalidInputError, match="4 to 64 hex digits") as caught:
         store.genome("abc")
+    assert "pass the integer" not in str(caught.value)
+    with pytest.raises(InvalidInputError, match="for the genome with id 90, pass the integer"):
+        store.genome("90")  # the command line reads digits as an id; the API wants an int
     with pytest.raises(InvalidInputError):
         store.genome("not-hex!")
 
