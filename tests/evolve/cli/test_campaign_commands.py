@@ -127,10 +127,10 @@ def test_export_trained_on_a_task(campaign_db, tmp_path, capsys):
     out = tmp_path / "trained.keras"
     assert main(["export", "mingru", "--db", url, "--out", str(out), "--train",
                  "memorization", "--campaign", "tiny"]) == 0
-    err = capsys.readouterr().err
-    assert "trained on memorization" in err and out.exists()
+    result = capsys.readouterr().out  # the result line, on stdout
+    assert "trained on memorization" in result and out.exists()
     # Both splits, named (`evolve show` lists the validation value).
-    assert "; valid accuracy " in err and ", test accuracy " in err
+    assert "; valid accuracy " in result and ", test accuracy " in result
 
 
 def test_worker_serves_a_running_campaign(tmp_path):
