@@ -1,6 +1,13 @@
 """The evolution campaign: generations, stages, workers, executors, resume."""
 
-from evolve.campaign.config import PRESETS, CampaignConfig, ConfigError, TaskSpec, load_config
+from evolve.campaign.config import (
+    PRESETS,
+    CampaignConfig,
+    ConfigError,
+    TaskSpec,
+    load_config,
+    own_evaluations,
+)
 from evolve.campaign.executors import (
     DaskExecutor,
     Executor,
@@ -32,6 +39,7 @@ __all__ = [
     "is_serving",
     "load_config",
     "make_executor",
+    "own_evaluations",
     "run_one",
     "worker_loop",
 ]

@@ -387,3 +387,25 @@ def load_config(preset: str | None = None, path: str | Path | None = None,
     except ConfigError as error:
         where = f"{path}: " if path is not None else ""
         raise ConfigError(f"{where}{error}") from None
+
+
+def own_evaluations(stored: dict, campaign_seed: int | None) -> dict[str, list]:
+    """Which evaluations are a stored campaign's own: its protocols and training seeds.
+
+    Other campaigns and reports may evaluate the same genomes under the same protocol
+    with other seeds; counting those would make a finished campaign's numbers move.
+
+    Args:
+        stored: the campaign record's config (``protocols`` and ``campaign`` entries).
+        campaign_seed: the campaign's seed.
+
+    Returns:
+        Keyword arguments for :meth:`evolve.store.Store.evaluation_counts`: ``protocols``
+        and, where the stored configuration says, ``seeds``.
+    """
+    scope: dict[str, list] = {"protocols": [
+        EvaluationProtocol.from_dict(p).hash for p in stored.get("protocols", {}).values()]}
+    if "campaign" in stored and campaign_seed is not None:
+        scope["seeds"] = CampaignConfig.from_dict(stored["campaign"]).training_seed_values(
+            campaign_seed)
+    return scope

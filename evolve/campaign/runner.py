@@ -347,9 +347,14 @@ class Campaign:
         return unique
 
     def _admit(self, generation: int, proposals: list[Proposal], born: int) -> None:
-        for proposal in proposals:
-            self._genomes[proposal.genome.hash] = proposal.genome
         self.store.add_genomes([p.genome for p in proposals])
+        for proposal in proposals:
+            # A hash names one function, but its text may be any of several (``h' = 0``,
+            # ``h' = tanh(sigmoid(h) - sigmoid(h))``), and the store keeps the first one
+            # it was given. The operators work on the text, so the campaign works on the
+            # stored one from here on, as a resumed run (which has only the store) will.
+            self._genomes.pop(proposal.genome.hash, None)
+            self._fingerprints.pop(proposal.genome.hash, None)
         edges = [(parent, p.genome.hash, p.operator, self.name)
                  for p in proposals for parent in p.parents]
         if edges:
@@ -572,9 +577,10 @@ class Campaign:
             self.store.update_campaign_stats(self.name, document)
 
     def _counts(self) -> dict:
-        """This campaign's evaluations by status, under its own protocols only."""
+        """This campaign's evaluations by status, under its own protocols and seeds only."""
         return self.store.evaluation_counts(
-            campaign=self.name, protocols=[p.hash for p in self.protocols.values()])
+            campaign=self.name, protocols=[p.hash for p in self.protocols.values()],
+            seeds=self.training_seeds)
 
     def _finished_count(self) -> int:
         return sum(n for status, n in self._counts().items() if status.final)

@@ -78,17 +78,15 @@ def _number(value, digits: int = 3) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from evolve.campaign import coordinator_silence
+    from evolve.campaign import coordinator_silence, own_evaluations
     from evolve.campaign.liveness import HEARTBEAT_AT
-    from evolve.evaluation import EvaluationProtocol
 
     store = open_store(args.db, create=False)
     records = []
     for campaign in store.campaigns():
         silence = coordinator_silence(campaign)
-        protocols = [EvaluationProtocol.from_dict(p).hash
-                     for p in campaign.config.get("protocols", {}).values()]
-        counts = store.evaluation_counts(campaign=campaign.name, protocols=protocols)
+        counts = store.evaluation_counts(
+            campaign=campaign.name, **own_evaluations(campaign.config, campaign.seed))
         members = store.members(campaign.name)
         scores = [m.score for m in members if m.score is not None]
         config = campaign.config.get("campaign", {})

@@ -342,7 +342,11 @@ def run_worker(args: argparse.Namespace) -> int:
         pass
     ending = ""
     if args.campaign:  # why it stopped: the campaign ended (or its coordinator was lost)
-        ending = f"; campaign {args.campaign!r} is now {store.campaign(args.campaign).status.value}"
+        record = store.campaign(args.campaign)
+        # A killed coordinator leaves the status at "running": say what it is instead.
+        lost = record.status.value == "running" and not is_serving(record)
+        state = "without a coordinator" if lost else record.status.value
+        ending = f"; campaign {args.campaign!r} is now {state}"
     print(f"worker {os.getpid()} ran {total} evaluations{ending}", file=sys.stderr)
     return 0
 

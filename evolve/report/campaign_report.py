@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evolve.campaign.config import own_evaluations
 from evolve.evaluation import EvaluationProtocol
 from evolve.report._files import write_atomic
 from evolve.report.plan import ReportError
@@ -66,7 +67,8 @@ def gather_campaign(store: Store, name: str, k: int = 10,
                      "origin": by_hash[row.hash].origin.value if row.hash in by_hash else None,
                      "generation": by_hash[row.hash].generation if row.hash in by_hash
                      else None, "values": values(row.hash)})
-    counts = store.evaluation_counts(campaign=name)
+    counts = store.evaluation_counts(campaign=name,
+                                     **own_evaluations(record.config, record.seed))
     stats = record.stats or {}
     return CampaignReport(
         name=name, status=record.status.value, strategy=config.get("strategy"),

@@ -462,7 +462,8 @@ class EvaluationMixin(StoreBase):
 
     def evaluation_counts(self, *, campaign: CampaignKey | None = None,
                           task: str | None = None,
-                          protocols: Iterable[str] | None = None) -> dict[EvaluationStatus, int]:
+                          protocols: Iterable[str] | None = None,
+                          seeds: Iterable[int] | None = None) -> dict[EvaluationStatus, int]:
         """How many evaluations are in each status (every status present, zeros included).
 
         Args:
@@ -470,6 +471,9 @@ class EvaluationMixin(StoreBase):
             task: only this task.
             protocols: only evaluations under these protocol hashes (a campaign's own,
                 leaving out what other campaigns did with its member genomes).
+            seeds: only evaluations with these training seeds (a campaign's own: another
+                campaign or a report may train its members under the same protocol with
+                other seeds).
 
         Returns:
             Status -> count.
@@ -481,6 +485,7 @@ class EvaluationMixin(StoreBase):
         task = check.text(task, "task", optional=True)
         hashes = None if protocols is None else sorted(
             {check.text(p, "protocol hash") for p in protocols})
+        seed_values = None if seeds is None else sorted({int(s) for s in seeds})
 
         def work(connection: Connection) -> dict[EvaluationStatus, int]:
             query = sa.select(E.c.status, sa.func.count()).group_by(E.c.status)
@@ -490,6 +495,8 @@ class EvaluationMixin(StoreBase):
                 query = query.where(E.c.task == task)
             if hashes is not None:
                 query = query.where(E.c.protocol_hash.in_(hashes))
+            if seed_values is not None:
+                query = query.where(E.c.seed.in_(seed_values))
             counts = dict.fromkeys(EvaluationStatus, 0)
             for status, count in connection.execute(query):
                 counts[EvaluationStatus(status)] = count

@@ -250,3 +250,48 @@ def test_missing_penn_treebank_stops_before_any_work(store, tmp_path):
     with pytest.raises(CampaignError, match=r"task ptb-char: Penn Treebank file missing"):
         campaign.run(options=WorkerOptions(data_dir=str(tmp_path / "nowhere")))
     assert store.evaluation_counts(campaign="ptb")[EvaluationStatus.PENDING] == 0
+
+
+def test_a_campaign_works_on_the_stored_text_of_a_hash_as_a_resumed_one_would(
+        store, tiny_config):
+    # Two texts, one function, one hash: the store keeps the first text it was given
+    # (here by some other campaign). A running campaign must use that text too, or
+    # its operators act on another tree than they will after a resume.
+    from evolve.search import Proposal
+    from genome import parse
+
+    stored, proposed = parse("h' = 0"), parse("h' = tanh(sigmoid(h) - sigmoid(h))")
+    assert stored.hash == proposed.hash and str(stored) != str(proposed)
+    store.add_genomes([stored])
+    campaign = Campaign.create(store, "texts", tiny_config, seed=1)
+    campaign._admit(1, [Proposal(proposed, "mutation")], born=100)
+    assert str(campaign._genome(proposed.hash)) == str(stored)
+    resumed = Campaign.open(store, "texts")
+    assert str(resumed._genome(proposed.hash)) == str(stored)
+
+
+def test_other_seeds_of_the_same_protocol_do_not_move_a_finished_campaigns_counts(
+        store, tiny_config, capsys):
+    import json
+
+    from evolve.cli import main
+    from evolve.report.campaign_report import gather_campaign
+    from evolve.store import NewEvaluation
+
+    campaign = Campaign.create(store, "counted", tiny_config, seed=3)
+    before = campaign.run().evaluations
+    status_args = ["status", "--db", store.url, "--json"]
+    assert main(status_args) == 0
+    [row] = [r for r in json.loads(capsys.readouterr().out)
+             if r["name"] == "counted"]
+    # A report (or another campaign) trains a member again, same protocol, other seed.
+    member = store.members("counted")[0]
+    task, protocol = next(iter(campaign.protocols.items()))
+    store.add_evaluations([NewEvaluation(member.genome_hash, task, protocol.hash, 987654,
+                                         status="done", score=0.5, metrics={})])
+    assert Campaign.open(store, "counted").summary().evaluations == before
+    assert gather_campaign(store, "counted")["evaluations"] == before
+    assert main(status_args) == 0
+    [again] = [r for r in json.loads(capsys.readouterr().out)
+               if r["name"] == "counted"]
+    assert again["evaluations"] == row["evaluations"]
