@@ -30,20 +30,12 @@ def execute(instructions: Iterable[Instruction], env: dict[int, tf.Tensor],
         op, args, outputs = instruction.op, instruction.args, instruction.outputs
         if op == "affine":
             kernel = kernels[outputs]
-            total = env[args[0]] + tf.matmul(_as_rows(env[args[1]], kernel), kernel)
-            for value, piece in zip(outputs, tf.split(total, len(outputs), axis=-1),
-                                    strict=True):
-                env[value] = piece
+            _scatter(env, outputs,
+                     env[args[0]] + tf.matmul(_as_rows(env[args[1]], kernel), kernel))
         elif op == "matmul":
             kernel = (weights[instruction.params[0]] if len(outputs) == 1
                       else kernels[outputs])
-            product = tf.matmul(_as_rows(env[args[0]], kernel), kernel)
-            if len(outputs) == 1:
-                env[outputs[0]] = product
-            else:
-                for value, piece in zip(outputs, tf.split(product, len(outputs), axis=-1),
-                                        strict=True):
-                    env[value] = piece
+            _scatter(env, outputs, tf.matmul(_as_rows(env[args[0]], kernel), kernel))
         elif op == "sum":
             total = env[args[0]]
             for arg in args[1:]:
@@ -63,6 +55,15 @@ def execute(instructions: Iterable[Instruction], env: dict[int, tf.Tensor],
             env[outputs[0]] = _ACTIVATIONS[op](env[args[0]])
 
 
+def _scatter(env: dict[int, tf.Tensor], outputs: tuple[int, ...], product: tf.Tensor) -> None:
+    """Write a product of side-by-side kernels into its outputs, one piece each."""
+    if len(outputs) == 1:
+        env[outputs[0]] = product
+        return
+    for value, piece in zip(outputs, tf.split(product, len(outputs), axis=-1), strict=True):
+        env[value] = piece
+
+
 def _as_rows(operand: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
     """A matmul operand as rows: constants and biases (``U 1``, ``U b``) become one row."""
     if operand.shape.rank == 2:
@@ -77,8 +78,9 @@ def full_width(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
     return tf.broadcast_to(value, tf.shape(like))
 
 
-def group_gates(instructions: Sequence[Instruction], hoisted: frozenset[int], first_id: int
-                ) -> tuple[list[Instruction], dict[int, tuple[int, ...]]]:
+def group_gates(program: Program, early: Sequence[Instruction],
+                instructions: Sequence[Instruction]
+                ) -> tuple[list[Instruction], dict[int, tuple[int, ...]], dict[int, tuple]]:
     """Turn ``x-part_j + (U h)_j``, for every piece j of one fused matmul, into one add.
 
     An LSTM's four gate sums each add a hoisted value to one piece of the fused
@@ -88,17 +90,21 @@ def group_gates(instructions: Sequence[Instruction], hoisted: frozenset[int], fi
     costs when it is small.
 
     Args:
+        program: the compiled program (hoisted values, value ids in use).
+        early: the instructions run before the loop.
         instructions: the loop's instructions, in order.
-        hoisted: values computed before the loop.
-        first_id: the first unused value id; each group's side-by-side
-            hoisted value gets the next one.
 
     Returns:
-        The rewritten instructions, where each group is an ``affine`` instruction
-        (``args``: the side-by-side hoisted value and the matmul operand;
-        ``params``: the kernels; ``outputs``: the sums), and for each new
-        side-by-side value, the hoisted values it is made of, in order.
+        The rewritten loop instructions, where each group is an ``affine``
+        instruction (``args``: the side-by-side hoisted value, a new value id, and
+        the matmul operand; ``params``: the kernels; ``outputs``: the sums); for
+        each new side-by-side value, the hoisted values it is made of, in order;
+        and, for those that are exactly a fused x-side product plus biases, how
+        to compute them unsplit (see :func:`_direct_recipe`).
     """
+    hoisted = program.hoisted
+    first_id = 1 + max((program.input_value, *program.state_inputs,
+                        *(v for i in program.instructions for v in (*i.outputs, *i.args))))
     readers: dict[int, list[Instruction]] = {}
     for instruction in instructions:
         for arg in set(instruction.args):
@@ -133,4 +139,33 @@ def group_gates(instructions: Sequence[Instruction], hoisted: frozenset[int], fi
             rewritten.append(instruction)
         elif replaced[id(instruction)] is not None:
             rewritten.append(replaced[id(instruction)])
-    return rewritten, groups
+    direct = {group: recipe for group, parts in groups.items()
+              if (recipe := _direct_recipe(parts, early)) is not None}
+    return rewritten, groups, direct
+
+
+def _direct_recipe(parts: tuple[int, ...], early: Sequence[Instruction]
+                   ) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+    """For parts that are exactly ``(W v)_j + b_j`` of one fused product, in its order:
+    its operand v, its outputs and the biases' parameters. Otherwise None.
+
+    Then the side-by-side parts are one matmul plus one bias row, instead of a matmul
+    split into pieces, a bias added to each and the sums put back side by side.
+    """
+    producer = {o: i for i in early for o in i.outputs}
+    sums = [producer.get(p) for p in parts]
+    if any(s is None or s.op != "sum" or len(s.args) != 2 for s in sums):
+        return None
+    product = producer.get(sums[0].args[0]) or producer.get(sums[0].args[1])
+    if product is None or product.op != "matmul" or len(product.outputs) != len(parts):
+        return None
+    biases = []
+    for piece, total in zip(product.outputs, sums, strict=True):
+        if piece not in total.args:
+            return None
+        (other,) = [a for a in total.args if a != piece] or [piece]
+        source = producer.get(other)
+        if source is None or source.op != "bias":
+            return None
+        biases.append(source.params[0])
+    return product.args[0], product.outputs, tuple(biases)

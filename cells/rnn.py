@@ -8,7 +8,6 @@ import tensorflow as tf
 from cells._layer_base import GenomeLayerMixin
 from cells._runtime import execute, full_width, fused_kernels, group_gates
 from genome import Genome
-from genome.program import Instruction
 
 __all__ = ["SMALL_STEP_UNITS", "GenomeRNN"]
 
@@ -101,12 +100,10 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         self._early = [i for i in program.instructions if set(i.outputs) & before]
         self._late = [i for i in program.instructions if not set(i.outputs) & before]
         self._gate_groups: dict[int, tuple[int, ...]] = {}
+        self._direct_groups: dict[int, tuple] = {}
         if hoisting and fusing:
-            first_id = 1 + max((program.input_value, *program.state_inputs,
-                                *(v for i in program.instructions for v in (*i.outputs, *i.args))))
-            self._late, self._gate_groups = group_gates(self._late, program.hoisted, first_id)
-        self._direct_groups = {group: recipe for group, parts in self._gate_groups.items()
-                               if (recipe := _affine_recipe(parts, self._early)) is not None}
+            self._late, self._gate_groups, self._direct_groups = group_gates(
+                program, self._early, self._late)
         needed = set(program.state_outputs)
         for instruction in self._late:
             needed.update(instruction.args)
@@ -257,32 +254,3 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             "fuse_recurrent": self.fuse_recurrent,
             "hoist": self.hoist,
         }
-
-
-
-
-def _affine_recipe(parts: tuple[int, ...], early: list[Instruction]
-                   ) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
-    """For parts that are exactly ``(W v)_j + b_j`` of one fused product, in its order:
-    its operand v, its outputs and the biases' parameters. Otherwise None.
-
-    Then the side-by-side parts are one matmul plus one bias row, instead of a matmul
-    split into pieces, a bias added to each and the sums put back side by side.
-    """
-    producer = {o: i for i in early for o in i.outputs}
-    sums = [producer.get(p) for p in parts]
-    if any(s is None or s.op != "sum" or len(s.args) != 2 for s in sums):
-        return None
-    product = producer.get(sums[0].args[0]) or producer.get(sums[0].args[1])
-    if product is None or product.op != "matmul" or len(product.outputs) != len(parts):
-        return None
-    biases = []
-    for piece, total in zip(product.outputs, sums, strict=True):
-        if piece not in total.args:
-            return None
-        (other,) = [a for a in total.args if a != piece] or [piece]
-        source = producer.get(other)
-        if source is None or source.op != "bias":
-            return None
-        biases.append(source.params[0])
-    return product.args[0], product.outputs, tuple(biases)

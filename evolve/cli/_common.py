@@ -34,6 +34,12 @@ class UsageError(CliError):
     exit status 2, as for what argparse refuses."""
 
 
+def check_seed(seed: int | None) -> None:
+    """Refuse a ``--seed`` outside what the store keeps (a 64-bit signed integer, >= 0)."""
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be from 0 to 2**63 - 1, got {seed}")
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

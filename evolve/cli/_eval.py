@@ -11,6 +11,7 @@ from evolve.cli._common import (
     MAX_JSON_DEPTH,
     CliError,
     UsageError,
+    check_seed,
     genome_argument,
     json_depth,
     parse_assignments,
@@ -60,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from evolve.evaluation import evaluate
     from evolve.tasks import DataError
 
-    if not 0 <= args.seed < 2**63:
-        raise UsageError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
+    check_seed(args.seed)
     genome = genome_argument(args.genome, args.db)
     protocol = build_protocol(args)
     try:

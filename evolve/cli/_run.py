@@ -12,6 +12,7 @@ from evolve.cli._common import (
     CliError,
     UsageError,
     campaign_command,
+    check_seed,
     db_option,
     existing_store,
     open_store,
@@ -284,8 +285,7 @@ def _check_run_arguments(args: argparse.Namespace, name: str) -> None:
                        f"{name[:40]!r}{'...' if len(name) > 40 else ''}")
     if args.scheduler and args.executor != "dask":
         raise UsageError("--scheduler is for the Dask executor: add --executor dask")
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise UsageError(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
+    check_seed(args.seed)
 
 
 def _print_summary(summary, as_json: bool, url: str | None = None) -> None:

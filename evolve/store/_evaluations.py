@@ -485,7 +485,8 @@ class EvaluationMixin(StoreBase):
         task = check.text(task, "task", optional=True)
         hashes = None if protocols is None else sorted(
             {check.text(p, "protocol hash") for p in protocols})
-        seed_values = None if seeds is None else sorted({int(s) for s in seeds})
+        seed_values = None if seeds is None else sorted(
+            {check.integer(s, "seed", minimum=0) for s in seeds})
 
         def work(connection: Connection) -> dict[EvaluationStatus, int]:
             query = sa.select(E.c.status, sa.func.count()).group_by(E.c.status)

@@ -556,3 +556,14 @@ def test_a_campaign_counts_and_claims_the_evaluations_of_its_members(store):
     assert store.evaluation_counts(campaign="b")[EvaluationStatus.PENDING] == 1
     assert [e.id for e in store.claim("w", campaign="b")] == [shared]
     assert store.evaluation_counts(campaign="a")[EvaluationStatus.RUNNING] == 1
+
+
+def test_counts_by_seed_and_a_bad_seed_is_named(store):
+    g = genome.seeds.get("gru")
+    store.add_genomes([g])
+    store.add_evaluations([NewEvaluation(g.hash, "xml", "p" * 64, seed, status="done",
+                                         score=1.0, metrics={}) for seed in (1, 2)])
+    assert store.evaluation_counts(seeds=[2])[EvaluationStatus.DONE] == 1
+    assert store.evaluation_counts()[EvaluationStatus.DONE] == 2
+    with pytest.raises(InvalidInputError, match="seed must be an integer, got str"):
+        store.evaluation_counts(seeds=["2"])
