@@ -13,7 +13,10 @@ Variants, at each width (every layer returns sequences; one Dense on top):
   one writes without this project. Before anything is timed they are checked to compute
   what Keras' layers compute, with the same weights;
 * ``GenomeCell(lstm_b)`` and ``GenomeCell(gru)``: the compiled genome program one step at
-  a time inside ``keras.layers.RNN`` (``fuse=False``), the compatible path.
+  a time inside ``keras.layers.RNN`` (``fuse=False``), the compatible path;
+* ``..., XLA``: Keras' LSTM, the textbook LSTM and both GenomeRNNs in a training step
+  compiled by XLA (``tf.function(jit_compile=True)``, what ``model.compile(jit_compile=True)``
+  gives), each against the plain baselines.
 
 Measures:
 
@@ -22,6 +25,10 @@ Measures:
 * build: seconds to construct the layer and model and run the first training step (which
   traces it), the median of --build-rounds interleaved rounds, taken after every variant
   was built once, so one-time process costs go to none of them;
+* floor: the least time any layer computing the same function could take here, the larger
+  of (a) every matrix product of the step at the best matmul rate this run measured and
+  (b) the chain of dependent recurrent products, two per time step, that no layer can
+  batch over time. ``textbook / floor`` bounds what any layer could gain over the textbook;
 * memory: a fresh child process per (variant, width) imports the libraries, makes the
   data, then builds the variant and trains it for --repeats + 1 steps. Reported: the
   peak resident memory of the whole child (``ru_maxrss``, imports included) and what the
@@ -136,6 +143,7 @@ def _affine(weights: tuple, inputs, recurrent):
 class Variant:
     make: Callable[[int], keras.layers.Layer]
     baseline: str  # Keras' layer computing the same function
+    xla: bool = False  # the whole training step jit-compiled (--xla: every variant)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -162,6 +170,16 @@ VARIANTS: dict[str, Variant] = {
     "GenomeCell(gru)": Variant(
         lambda w: keras.layers.RNN(cells.GenomeCell("gru", w, fuse=False),
                                    return_sequences=True), KERAS_GRU),
+    # The same layers in a step compiled by XLA (model.compile(jit_compile=True) in Keras):
+    f"{KERAS_LSTM}, XLA": Variant(lambda w: keras.layers.LSTM(w, return_sequences=True),
+                                  KERAS_LSTM, xla=True),
+    "GenomeRNN(lstm_b), XLA": Variant(
+        lambda w: cells.GenomeRNN("lstm_b", w, return_sequences=True), KERAS_LSTM, xla=True),
+    "textbook LSTM, XLA": Variant(
+        lambda w: keras.layers.RNN(TextbookLSTMCell(w), return_sequences=True), KERAS_LSTM,
+        xla=True),
+    "GenomeRNN(gru), XLA": Variant(lambda w: cells.GenomeRNN("gru", w, return_sequences=True),
+                                   KERAS_GRU, xla=True),
 }
 
 #: Extra ratios beyond "each variant / its Keras layer": (top, bottom, target on step).
@@ -170,7 +188,14 @@ EXTRA_RATIOS = [
     ("textbook GRU", "GenomeRNN(gru)", ">= 2.0"),
     ("GenomeCell(lstm_b)", "textbook LSTM", ""),
     ("GenomeCell(gru)", "textbook GRU", ""),
+    ("textbook LSTM", "GenomeRNN(lstm_b), XLA", ">= 2.0"),
+    ("textbook GRU", "GenomeRNN(gru), XLA", ">= 2.0"),
+    ("textbook LSTM, XLA", "GenomeRNN(lstm_b), XLA", ""),
+    (f"{KERAS_LSTM}, XLA", "GenomeRNN(lstm_b), XLA", ""),
+    ("GenomeRNN(lstm_b), XLA", "GenomeRNN(lstm_b)", ""),
 ]
+#: Gates of each Keras layer (matmuls of the width of one state per operand), for the floor.
+_GATES = {KERAS_LSTM: 4, KERAS_GRU: 3}
 _TARGETS = {("GenomeRNN(lstm_b)", KERAS_LSTM): "<= 1.0", ("GenomeRNN(gru)", KERAS_GRU): "<= 1.0"}
 
 
@@ -178,7 +203,7 @@ _TARGETS = {("GenomeRNN(lstm_b)", KERAS_LSTM): "<= 1.0", ("GenomeRNN(gru)", KERA
 class Shape:
     batch: int
     steps: int
-    jit: bool
+    jit: bool  # jit-compile every variant's step, not only the XLA ones
 
 
 def data(width: int, shape: Shape, seed: int = 0) -> tuple[tf.Tensor, tf.Tensor]:
@@ -188,13 +213,14 @@ def data(width: int, shape: Shape, seed: int = 0) -> tuple[tf.Tensor, tf.Tensor]
             tf.constant(rng.normal(size=size).astype("float32")))
 
 
-def make_step(layer: keras.layers.Layer, width: int, shape: Shape):
+def make_step(name: str, width: int, shape: Shape):
+    layer = VARIANTS[name].make(width)
     model = keras.Sequential([keras.Input((shape.steps, width)), layer,
                               keras.layers.Dense(width)])
     optimizer = keras.optimizers.Adam(1e-3)
     optimizer.build(model.trainable_variables)
 
-    @tf.function(jit_compile=shape.jit)
+    @tf.function(jit_compile=shape.jit or VARIANTS[name].xla)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -234,7 +260,7 @@ def time_steps(names: list[str], width: int, shape: Shape, rounds: int, repeats:
                ) -> dict[str, float]:
     """Median seconds per training step of each variant, rounds interleaved."""
     x, y = data(width, shape)
-    steps = {name: make_step(VARIANTS[name].make(width), width, shape) for name in names}
+    steps = {name: make_step(name, width, shape) for name in names}
     for step in steps.values():  # trace and warm up
         step(x, y).numpy()
         step(x, y).numpy()
@@ -256,7 +282,7 @@ def time_builds(names: list[str], width: int, shape: Shape, rounds: int) -> dict
     for _ in range(rounds):
         for name in names:
             start = time.perf_counter()
-            make_step(VARIANTS[name].make(width), width, shape)(x, y).numpy()
+            make_step(name, width, shape)(x, y).numpy()
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in samples.items()}
 
@@ -281,6 +307,73 @@ def peak_memory(names: list[str], width: int, shape: Shape, repeats: int, jobs: 
         return dict(zip(names, pool.map(child, names), strict=True))
 
 
+def step_flops(gates: int, width: int, shape: Shape) -> float:
+    """Multiply-add FLOPs of one training step's matrix products, nothing else counted.
+
+    The recurrent layer multiplies x (width D) and h (width H) by ``gates``
+    H-wide blocks at every step, the Dense layer maps H to D; backward does
+    two products of the same size for each forward one. D = H = ``width``.
+    """
+    rows = shape.batch * shape.steps
+    forward = 2 * rows * (gates * width * (width + width) + width * width)
+    return 3.0 * forward
+
+
+def matmul_rate(width: int, gates: int, rounds: int) -> tuple[float, str]:
+    """The best FLOP/s this machine showed on a large product, and its shape.
+
+    Tries the whole sequence's x side at this width ([B T, D] @ [D, gates H])
+    and a 1024-cube; the faster sets the floor, so the floor is a lower bound
+    on any layer's step time (per-step products are smaller and slower).
+    """
+    best, where = 0.0, ""
+    for rows, inner, cols in ((32 * 50, width, gates * width), (1024, 1024, 1024)):
+        a = tf.random.normal((rows, inner), seed=1)
+        b = tf.random.normal((inner, cols), seed=2)
+        product = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
+        product(a, b).numpy()
+        repeats = max(1, int(2e9 // (2 * rows * inner * cols)))
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                total = product(a, b)
+            total.numpy()
+            rate = 2 * rows * inner * cols * repeats / (time.perf_counter() - start)
+            if rate > best:
+                best, where = rate, f"[{rows}, {inner}] @ [{inner}, {cols}]"
+    return best, where
+
+
+def serial_chain(width: int, gates: int, shape: Shape, rounds: int) -> float:
+    """Best seconds for the recurrence's dependent products alone: 2 per time step.
+
+    Forward, h_{t-1} -> h_t needs [B, H] @ [H, gates H] before the next step
+    can start; backward, the gradient with respect to h_{t-1} needs
+    [B, gates H] @ [gates H, H] from that of h_t. No layer can batch these
+    over time, so a chain of ``2 steps`` such products (timed as a plain graph
+    and under XLA, the faster counted) bounds any layer's step from below.
+    """
+    h = tf.random.normal((shape.batch, width), seed=3)
+    # Variance 1 / fan-in keeps the chain's values near 1: no overflow, no denormals.
+    up = tf.random.normal((width, gates * width), seed=4) / width ** 0.5
+    down = tf.random.normal((gates * width, width), seed=5) / (gates * width) ** 0.5
+
+    def chain(h, up, down):
+        for _ in range(shape.steps):
+            h = tf.matmul(tf.matmul(h, up), down)
+        return tf.reduce_sum(h)
+
+    best = float("inf")
+    for jit in (False, True):
+        compiled = tf.function(chain, jit_compile=jit)
+        compiled(h, up, down).numpy()
+        for _ in range(rounds):
+            start = time.perf_counter()
+            compiled(h, up, down).numpy()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
 def _status_mib(field: str) -> float | None:
     try:
         with open("/proc/self/status") as status:
@@ -301,7 +394,7 @@ def run_child(name: str, width: int, shape: Shape, repeats: int) -> None:
         start = _status_mib("VmRSS")
     except OSError:
         start = None
-    step = make_step(VARIANTS[name].make(width), width, shape)
+    step = make_step(name, width, shape)
     for _ in range(repeats + 1):
         step(x, y).numpy()
     phase = _status_mib("VmHWM")
@@ -333,7 +426,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="memory children run at once (peak memory is per process, "
                              "so this changes no result, only the wall time)")
-    parser.add_argument("--xla", action="store_true", help="jit-compile every training step")
+    parser.add_argument("--xla", action="store_true",
+                        help="jit-compile every variant's training step, not only the XLA ones")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     shape = Shape(args.batch, args.steps, args.xla)
@@ -356,7 +450,11 @@ def main() -> None:
         builds = time_builds(names, width, shape, args.build_rounds)
         memory = ({} if args.no_memory
                   else peak_memory(names, width, shape, args.repeats, args.jobs))
-        results[width] = {"step": steps, "build": builds, "memory": memory}
+        rate, where = matmul_rate(width, max(_GATES.values()), args.rounds)
+        chains = {name: serial_chain(width, gates, shape, args.rounds)
+                  for name, gates in _GATES.items()}
+        results[width] = {"step": steps, "build": builds, "memory": memory,
+                          "rate": rate, "where": where, "chain": chains}
         print(f"width {width}: median step, median build + first step"
               + ("" if args.no_memory else ", child's peak memory, memory added by the build"))
         for name in names:
@@ -367,6 +465,24 @@ def main() -> None:
                 line += "" if added is None else f" {added:+7.1f} MiB"
             print(line)
         print()
+
+    print("floor: no layer computing the same function takes less than the larger of\n"
+          "  all: the step's matrix products at the best matmul rate this run saw, and\n"
+          "  serial: the chain of dependent recurrent products (2 per time step) alone;\n"
+          "so textbook / floor is the most any layer could gain over the textbook cell here")
+    for width, measured in results.items():
+        print(f"  width {width}: best matmul {measured['rate'] / 1e9:6.1f} GFLOP/s "
+              f"({measured['where']})")
+        for keras_name, textbook in ((KERAS_LSTM, "textbook LSTM"), (KERAS_GRU, "textbook GRU")):
+            if textbook not in measured["step"]:
+                continue
+            everything = step_flops(_GATES[keras_name], width, shape) / measured["rate"]
+            serial = measured["chain"][keras_name]
+            floor = max(everything, serial)
+            print(f"    {textbook:14s} all {everything * 1000:8.2f} ms, serial "
+                  f"{serial * 1000:8.2f} ms   textbook / floor "
+                  f"{measured['step'][textbook] / floor:6.2f}")
+    print()
 
     pairs = [(n, VARIANTS[n].baseline, _TARGETS.get((n, VARIANTS[n].baseline), ""))
              for n in names if VARIANTS[n].baseline != n]

@@ -46,6 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     0: success; 1: the command failed (a one-line message says why); 2: the
     command line itself is wrong (usage); 130: interrupted.
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the libraries load, before any command runs
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     handler = getattr(args, "handler", None)
@@ -66,9 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"evolve {args.command}: {message}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
 
 
 def _silence_stdout() -> None:

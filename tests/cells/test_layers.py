@@ -336,3 +336,37 @@ def test_random_genomes_run_the_same_under_every_strategy(genome, rng):
         for want, got in zip(reference, fast(x), strict=True):
             scale = max(1.0, float(np.abs(want).max()))
             assert np.abs(want - np.asarray(got)).max() <= 1e-5 * scale, (str(genome), strategy)
+
+
+@pytest.mark.parametrize("strategy", [STRATEGIES[0], STRATEGIES[-1]],
+                         ids=["hoist-fused", "plain"])
+@pytest.mark.parametrize("genome", ["lstm_b", "fgr", SECOND_STATE_OUTPUT])
+def test_xla_compiled_step_computes_the_same(genome, strategy, rng):
+    # What model.compile(jit_compile=True) does: the forward pass and its gradient in one
+    # XLA program. benchmarks/cell_speed.py measures where that pays.
+    x = tf.constant(rng.normal(size=(B, T, D)).astype("float32"))
+    mask = tf.constant(np.arange(T)[None, :] < np.array([T, 3, 1])[:, None])
+    _, fast = _pair(genome, strategy=strategy, return_sequences=True, return_state=True,
+                    go_backwards=True)
+
+    def loss_and_grads(x, mask):
+        with tf.GradientTape() as tape:
+            outputs, *states = fast(x, mask=mask)
+            loss = tf.reduce_sum(outputs ** 2) + sum(tf.reduce_sum(s) for s in states)
+        return [outputs, *states], tape.gradient(loss, fast.trainable_variables)
+
+    plain = tf.function(loss_and_grads)(x, mask)
+    compiled = tf.function(loss_and_grads, jit_compile=True)(x, mask)
+    _close(plain[0], compiled[0])
+    _close(plain[1], compiled[1])
+
+
+def test_model_fit_with_xla(rng):
+    x = rng.normal(size=(16, T, D)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((T, D)), GenomeRNN("lstm_b", H),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse", jit_compile=True)
+    assert model.jit_compile  # not turned off as unsupported
+    history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]

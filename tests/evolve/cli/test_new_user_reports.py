@@ -78,6 +78,17 @@ def test_ctrl_c_hint_repeats_the_database(tmp_path, capsys, monkeypatch):
     assert f"resume with `evolve run --campaign ci --db {url}`" in err
 
 
+def test_ctrl_c_while_the_libraries_load_is_a_clean_exit(capsys, monkeypatch):
+    import evolve.cli
+
+    def interrupted():  # where the first imports happen, before any command runs
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evolve.cli, "_parser", interrupted)
+    assert main(["status"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 def test_finished_hint_repeats_the_database(tmp_path, capsys, fake_training):  # noqa: F811
     url = _url(tmp_path)
     command = ["run", "--campaign", "ci", "--db", url, *SMOKE]
