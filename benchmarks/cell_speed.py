@@ -4,7 +4,7 @@ Variants, at each width (every layer returns sequences; one Dense on top):
 
 * ``keras LSTM`` and ``keras GRU(reset_after=False)``: Keras' own layers, the baselines;
 * ``GenomeRNN(lstm_b)`` and ``GenomeRNN(gru)``: ours as a user gets them, computing the
-  same functions (rows ``lstm_b`` and ``gru`` of REFERENCES.md); they pick their
+  same functions (rows ``lstm_b`` and ``gru`` of ../shared/REFERENCES.md); they pick their
   strategy by width (``cells.SMALL_STEP_UNITS``);
 * ``GenomeRNN(lstm_b, hoist+fuse)`` and ``GenomeRNN(lstm_b, in loop)``: each strategy
   forced at every width, so the width rule can be checked against this machine;
@@ -466,7 +466,8 @@ def main() -> None:
             print(line)
         print()
 
-    print("floor: no layer computing the same function takes less than the larger of\n"
+    print("floor, per training step (forward + backward): no layer computing the same\n"
+          "function takes less than the larger of\n"
           "  all: the step's matrix products at the best matmul rate this run saw, and\n"
           "  serial: the chain of dependent recurrent products (2 per time step) alone;\n"
           "so textbook / floor is the most any layer could gain over the textbook cell here")

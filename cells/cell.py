@@ -19,8 +19,8 @@ class GenomeCell(GenomeLayerMixin, keras.layers.Layer):
     The states are the genome's state slots in slot order (``state_size``
     has one entry per state); the output is the new value of ``h``. This is
     the compatible path, one step per call; for whole sequences
-    :class:`cells.GenomeRNN` computes the same function faster, with every
-    ``W x`` moved out of the recurrent loop.
+    :class:`cells.GenomeRNN` computes the same function faster, from one
+    program for the whole sequence.
 
     Args:
         genome: a :class:`genome.Genome`, its notation, or a seed name.
@@ -46,6 +46,8 @@ class GenomeCell(GenomeLayerMixin, keras.layers.Layer):
                  kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,
                  peephole_initializer=None, fuse: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(fuse, bool):
+            raise ValueError(f"fuse must be True or False, got {fuse!r}")
         self._setup_genome(genome, units, {
             "kernel_initializer": kernel_initializer,
             "recurrent_initializer": recurrent_initializer,

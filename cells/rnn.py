@@ -45,6 +45,13 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             order they are computed, as in Keras).
         unroll: unroll the loop in Python (needs a fixed sequence length;
             faster for short sequences, slower to build).
+        zero_output_for_mask: on a masked step output zeros instead of
+            repeating the last output (as Keras' RNN does with this option;
+            ``keras.layers.Bidirectional`` turns it on when returning sequences).
+        stateful: only False: the layer keeps no state between batches (for a
+            stateful layer use ``keras.layers.RNN(GenomeCell(...), stateful=True)``).
+            Accepted so that wrappers such as ``keras.layers.Bidirectional``,
+            which read it, work.
         hoist: compute everything that depends on x alone (every ``W x``,
             the biases added to it, gates that read only x) for the whole
             sequence before the loop (True), or step by step inside it
@@ -76,8 +83,16 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
                  return_state: bool = False, go_backwards: bool = False, unroll: bool = False,
                  kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,
                  peephole_initializer=None, fuse_recurrent: bool | None = None,
-                 hoist: bool | None = None, **kwargs):
+                 hoist: bool | None = None, zero_output_for_mask: bool = False,
+                 stateful: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if stateful:
+            raise ValueError("GenomeRNN keeps no state between batches; for stateful=True use "
+                             "keras.layers.RNN(cells.GenomeCell(genome, units), stateful=True)")
+        self.stateful = False
+        self.zero_output_for_mask = zero_output_for_mask
+        self.states = None  # what Keras' RNN holds when not stateful; wrappers read it
+        self.input_spec = keras.InputSpec(ndim=3)
         for name, value in (("hoist", hoist), ("fuse_recurrent", fuse_recurrent)):
             if value is not None and not isinstance(value, bool):
                 raise ValueError(f"{name} must be True, False or None (by width), "
@@ -122,7 +137,10 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         return self.program.states
 
     def build(self, input_shape):
-        self._create_params(self._check_input_width(input_shape[-1]))
+        width = self._check_input_width(input_shape[-1])
+        self._create_params(width)
+        # A later call with another width would fail deep in a matmul; this names it.
+        self.input_spec = keras.InputSpec(ndim=3, axes={-1: width})
         super().build(input_shape)
 
     def compute_mask(self, inputs, mask=None):
@@ -182,6 +200,8 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         late_kernels = fused_kernels(program, weights, self._late)
         output_index = program.states.index("h")
 
+        zeros = tf.zeros((batch, self.units), dtype=dtype)
+
         def step(step_inputs, step_mask, states, previous_output):
             env = dict(free)
             env.update(zip(self._carried, step_inputs, strict=True))
@@ -193,10 +213,10 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             if step_mask is not None:
                 new_states = [tf.where(step_mask, n, s) for n, s in zip(new_states, states,
                                                                          strict=True)]
-                output = tf.where(step_mask, output, previous_output)
+                output = tf.where(step_mask, output,
+                                  zeros if self.zero_output_for_mask else previous_output)
             return new_states, output
 
-        zeros = tf.zeros((batch, self.units), dtype=dtype)
         if self.unroll:
             total = inputs.shape[1]
             if total is None:
@@ -258,4 +278,5 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
             "unroll": self.unroll,
             "fuse_recurrent": self.fuse_recurrent,
             "hoist": self.hoist,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }

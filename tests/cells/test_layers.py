@@ -57,6 +57,31 @@ def test_options_match_keras_rnn(options, rng):
     _close(cell_layer(x), fast(x))
 
 
+@pytest.mark.parametrize("options", [
+    {"return_sequences": True}, {"return_sequences": False, "return_state": True},
+    {"return_sequences": True, "go_backwards": True},
+])
+def test_zero_output_for_mask_matches_keras_rnn(options, rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    mask = tf.constant(np.arange(T)[None, :] < np.array([T, 3, 1])[:, None])
+    cell_layer, fast = _pair(SECOND_STATE_OUTPUT, zero_output_for_mask=True, **options)
+    expected = cell_layer(x, mask=mask)
+    _close(expected, fast(x, mask=mask))
+    # Keras' own unrolled path zeroes by the unreversed mask under go_backwards; ours
+    # unrolled gives what its loop gives.
+    unrolled = GenomeRNN(SECOND_STATE_OUTPUT, H, zero_output_for_mask=True, unroll=True,
+                         **options)
+    unrolled.build((None, T, D))
+    unrolled.set_weights(fast.get_weights())
+    _close(fast(x, mask=mask), unrolled(x, mask=mask))
+    outputs = np.asarray(expected[0] if options.get("return_state") else expected)
+    if options["return_sequences"]:  # zeros where masked, in the order steps were run
+        valid = np.asarray(mask)[1, ::-1] if options.get("go_backwards") else np.asarray(mask)[1]
+        assert not outputs[1, ~valid].any() and outputs[1, valid].all()
+    else:
+        assert not outputs[1:].any()  # the last step is masked in rows 1 and 2
+
+
 def test_unrolled_equals_loop(rng):
     x = rng.normal(size=(B, T, D)).astype("float32")
     loop = GenomeRNN("gru", H, return_sequences=True)
@@ -177,6 +202,33 @@ def test_bad_genomes_and_arguments_are_clear_errors():
         GenomeRNN("gru", H, hoist="yes")
     with pytest.raises(ValueError, match="fuse_recurrent must be True, False or None"):
         GenomeRNN("gru", H, fuse_recurrent=1)
+    with pytest.raises(ValueError, match="fuse must be True or False"):
+        GenomeCell("gru", H, fuse="yes")
+    with pytest.raises(ValueError, match=r"stateful=True use keras\.layers\.RNN\(cells"):
+        GenomeRNN("gru", H, stateful=True)
+
+
+def test_inputs_of_the_wrong_rank_or_width_are_named(rng):
+    layer = GenomeRNN("gru", H)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    layer(x)
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        layer(x[:, 0])
+    with pytest.raises(ValueError, match=f"expected axis -1 of input shape to have value {D}"):
+        layer(x[..., :2])
+
+
+@pytest.mark.parametrize("options", [{}, {"return_state": True}])
+def test_bidirectional_wraps_either_layer_the_same(options, rng):
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    mask = tf.constant(np.arange(T)[None, :] < np.array([T, 3, 1])[:, None])
+    cell_layer = keras.layers.Bidirectional(keras.layers.RNN(
+        GenomeCell("lstm_b", H), return_sequences=True, **options))
+    fast = keras.layers.Bidirectional(GenomeRNN("lstm_b", H, return_sequences=True, **options))
+    cell_layer.build((None, T, D))
+    fast.build((None, T, D))
+    fast.set_weights(cell_layer.get_weights())
+    _close(cell_layer(x, mask=mask), fast(x, mask=mask))
 
 
 def test_strategy_follows_the_width_unless_given():
