@@ -413,7 +413,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--widths", type=int, nargs="+", default=[32, 128, 512],
-                        help="32: the quick preset's width; 128 and 512: the issue's")
+                        help="32: the quick preset's width; 128 and 512: the widths the "
+                             "speed targets are set at")
     parser.add_argument("--steps", type=int, default=50, help="time steps per sequence")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
@@ -489,7 +490,9 @@ def main() -> None:
              for n in names if VARIANTS[n].baseline != n]
     pairs += [(top, bottom, target) for top, bottom, target in EXTRA_RATIOS
               if top in names and bottom in names]
-    print("ratios, variant / baseline, all from this run (below 1: cheaper than the baseline)")
+    print("ratios, variant / baseline, all from this run (below 1: cheaper than the baseline);\n"
+          "peak: whole child process, mostly TensorFlow itself; added: what build and training\n"
+          "added; target: the project's aim for the step ratio (README, Cells and their speed)")
     print(f"  {'ratio':56s} {'width':>6s} {'step':>6s} {'build':>6s} {'peak':>6s} "
           f"{'added':>6s}  target (step)")
     for top, bottom, target in pairs:

@@ -25,6 +25,9 @@ def as_genome(value: Genome | str) -> Genome:
     if isinstance(value, Genome):
         return value
     if isinstance(value, str):
+        if not value.strip():
+            raise GenomeError("the genome is empty: give its notation, such as "
+                              "\"h' = tanh(W x + U h + b)\", or a seed name (`evolve seeds`)")
         if "=" in value:
             return parse(value)
         try:

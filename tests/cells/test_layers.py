@@ -189,6 +189,8 @@ def test_square_input_genome_needs_equal_widths():
 def test_bad_genomes_and_arguments_are_clear_errors():
     with pytest.raises(GenomeError, match="neither genome notation"):
         GenomeRNN("lstn", H)
+    with pytest.raises(GenomeError, match="the genome is empty"):
+        GenomeCell("  ", H)
     with pytest.raises(GenomeError, match="q is not defined"):
         GenomeCell("h' = tanh(q)", H)
     with pytest.raises(ValueError, match="units must be a positive integer"):
