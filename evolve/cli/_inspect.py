@@ -62,7 +62,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
                         help=f"input width (default: --units; at most {MAX_WIDTH:,})")
     export.add_argument("--train", metavar="TASK",
                         help="train first: on TASK, with --campaign's protocol for it (or "
-                             "the quick preset), and save the trained model")
+                             "the quick preset), every setting it tries, and save the model "
+                             "of the best on validation, as the evaluation kept")
     export.add_argument("--campaign", help="campaign whose protocol --train uses")
     export.add_argument("--data-dir", help="Penn Treebank directory (PTB tasks)")
     export.add_argument("--json", action="store_true", help="print what was written as JSON")

@@ -105,7 +105,6 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
     from cells._tf import import_tensorflow
 
     import_tensorflow()  # before Keras loads it, so its start-up chatter stays hidden
-    from evolve.evaluation._train import train_setting
 
     started = time.monotonic()
     deadline = started + protocol.time_budget
@@ -129,6 +128,32 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
         return failure(Status.FAILED, f"{params:,} parameters, over the protocol's limit of "
                                       f"{protocol.max_params:,}", params=params)
     data = _data(protocol.hash, task, protocol)
+    settings, best = train_settings(genome, protocol, task, data, seed, deadline)
+    if best is None:
+        return failure(*failure_of(settings), {"settings": settings}, params)
+    value, outcome, record = best
+    metrics = {f"valid_{k}": v for k, v in outcome.valid.items()}
+    metrics.update({f"test_{k}": v for k, v in outcome.test.items()})
+    metrics["learning_rate"] = record["learning_rate"]
+    metrics["init_scale"] = record["init_scale"]
+    metrics["curve"] = record["curve"]
+    metrics["step_seconds"] = record["step_seconds"]
+    metrics["settings"] = settings
+    return EvaluationResult(status=Status.DONE, value=value, metrics=_json_safe(metrics),
+                            params=params, seconds=time.monotonic() - started, **base)
+
+
+def train_settings(genome: Genome, protocol: EvaluationProtocol, task, data: dict,
+                   seed: int, deadline: float) -> tuple[list[dict], tuple | None]:
+    """Train under each (learning rate, init scale) setting in turn, from scratch.
+
+    Returns one record per setting tried and the best on validation as
+    ``(value, outcome, record)``, or None when none finished. Setting i is
+    seeded with ``seed + 7919 i``; a timeout stops the remaining settings.
+    """
+    from evolve.evaluation._train import train_setting
+
+    metric = task.metric
     settings = []
     best = None
     for index, (learning_rate, init_scale) in enumerate(protocol.settings):
@@ -159,22 +184,15 @@ def evaluate(genome: Genome, protocol: EvaluationProtocol, seed: int = 0,
         settings.append(record)
         if outcome.status is Status.TIMEOUT:
             break
-    if best is None:
-        statuses = [Status(s["status"]) for s in settings]
-        status = next((s for s in (Status.DIVERGED, Status.TIMEOUT, Status.FAILED)
-                       if s in statuses), Status.FAILED)
-        errors = "; ".join(s["error"] for s in settings if s.get("error"))
-        return failure(status, errors, {"settings": settings}, params)
-    value, outcome, record = best
-    metrics = {f"valid_{k}": v for k, v in outcome.valid.items()}
-    metrics.update({f"test_{k}": v for k, v in outcome.test.items()})
-    metrics["learning_rate"] = record["learning_rate"]
-    metrics["init_scale"] = record["init_scale"]
-    metrics["curve"] = record["curve"]
-    metrics["step_seconds"] = record["step_seconds"]
-    metrics["settings"] = settings
-    return EvaluationResult(status=Status.DONE, value=value, metrics=_json_safe(metrics),
-                            params=params, seconds=time.monotonic() - started, **base)
+    return settings, best
+
+
+def failure_of(settings: list[dict]) -> tuple[Status, str]:
+    """The status and errors of a run in which no setting finished."""
+    statuses = [Status(s["status"]) for s in settings]
+    status = next((s for s in (Status.DIVERGED, Status.TIMEOUT, Status.FAILED)
+                   if s in statuses), Status.FAILED)
+    return status, "; ".join(s["error"] for s in settings if s.get("error"))
 
 
 def _recurrent_param_count(genome: Genome, protocol: EvaluationProtocol) -> int:

@@ -6,7 +6,7 @@ import math
 import time
 from pathlib import Path
 
-from evolve.evaluation.evaluate import _data, task_for
+from evolve.evaluation.evaluate import _data, failure_of, task_for, train_settings
 from evolve.evaluation.presets import preset_protocol
 from evolve.evaluation.protocol import EvaluationProtocol
 from genome import Genome
@@ -32,13 +32,17 @@ def _protocol(task: str, campaign: str | None, store) -> EvaluationProtocol:
 
 def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: int | None = None,
                  train_task: str | None = None, campaign: str | None = None, store=None,
-                 data_dir: str | None = None, seed: int = 0) -> tuple[Path, str]:
+                 data_dir: str | None = None, seed: int = 0,
+                 protocol: EvaluationProtocol | None = None) -> tuple[Path, str]:
     """Write a ``.keras`` file with the cell; returns the path and a one-line summary.
 
     Untrained: ``Input((None, input_dim))`` -> ``GenomeRNN(units, return_sequences=True)``.
     Trained: the task's whole model (embedding, cell, softmax) after training
-    under the campaign's protocol for that task (or the ``quick`` preset).
-    The file loads with ``keras.saving.load_model(path)`` after ``import cells``.
+    under ``protocol``, or the campaign's protocol for ``train_task`` (or its
+    ``quick`` preset): every setting the protocol tries, as an evaluation
+    does, keeping the best on validation, so the model is the one its score
+    came from. The file loads with ``keras.saving.load_model(path)`` after
+    ``import cells``.
     """
     out = Path(out)
     if out.suffix != ".keras":
@@ -55,7 +59,6 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
     import keras
 
     from cells import GenomeRNN
-    from evolve.evaluation._train import train_setting
 
     if train_task is None:
         width = input_dim or units
@@ -64,29 +67,29 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
         model.save(out)
         return out, (f"untrained; input (batch, steps, {width}) -> (batch, steps, {units}); "
                      f"{model.count_params():,} parameters")
-    protocol = _protocol(train_task, campaign, store)
+    protocol = protocol or _protocol(train_task, campaign, store)
     if campaign is not None:  # the campaign's own training seed, so numbers match its table
         from evolve.campaign.config import CampaignConfig
 
-        record = store.campaign(campaign)
-        seed = CampaignConfig.from_dict(record.config["campaign"]).training_seed_values(
-            record.seed)[0]
+        stored = store.campaign(campaign)
+        seed = CampaignConfig.from_dict(stored.config["campaign"]).training_seed_values(
+            stored.seed)[0]
     task = task_for(protocol, data_dir)
-    setting = protocol.settings[0]
-    started = time.monotonic()
-    outcome = train_setting(genome, protocol, task, _data(protocol.hash, task, protocol), seed,
-                            setting[0], setting[1], started + protocol.time_budget)
-    if outcome.model is None:
-        raise RuntimeError(f"training on {train_task} ended with {outcome.status.value}: "
-                           f"{outcome.error}")
+    settings, best = train_settings(genome, protocol, task, _data(protocol.hash, task, protocol),
+                                    seed, time.monotonic() + protocol.time_budget)
+    if best is None:
+        status, errors = failure_of(settings)
+        raise RuntimeError(f"training on {train_task} ended with {status.value}: {errors}")
+    _, outcome, record = best
     outcome.model.save(out)
     metric = task.metric.name
     # Both splits, named: `evolve show` and the campaign's ranking use the
     # validation value, so that is the one to compare with them.
     valid = outcome.valid.get(metric, math.nan)
     test = outcome.test.get(metric, math.nan)
-    tried = (f", the first of {len(protocol.settings)} settings the protocol tries"
-             if len(protocol.settings) > 1 else "")
+    tried = (f", the best on validation of {len(settings)} settings tried"
+             if len(settings) > 1 else "")
     return out, (f"trained on {train_task} ({protocol.train_steps} steps, units "
-                 f"{protocol.units}, lr {setting[0]:g}, init scale {setting[1]:g}{tried}, "
+                 f"{protocol.units}, lr {record['learning_rate']:g}, init scale "
+                 f"{record['init_scale']:g}{tried}, "
                  f"seed {seed}); valid {metric} {valid:.4f}, test {metric} {test:.4f}")
