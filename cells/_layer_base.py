@@ -43,6 +43,14 @@ def as_genome(value: Genome | str) -> Genome:
         f"expected a Genome, its notation or a seed name, got {type(value).__name__}{hint}")
 
 
+def check_flag(name: str, value, by_width: bool = False) -> None:
+    """Refuse a switch that is not a bool (``None`` too where it means "by width")."""
+    if isinstance(value, bool) or (by_width and value is None):
+        return
+    allowed = "True, False or None (by width)" if by_width else "True or False"
+    raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
 class GenomeLayerMixin:
     """Genome, units, initializers, weights and config, for a Keras layer."""
 

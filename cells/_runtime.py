@@ -156,9 +156,11 @@ def _direct_recipe(parts: tuple[int, ...], early: Sequence[Instruction]
     sums = [producer.get(p) for p in parts]
     if any(s is None or s.op != "sum" or len(s.args) != 2 for s in sums):
         return None
-    product = producer.get(sums[0].args[0]) or producer.get(sums[0].args[1])
-    if product is None or product.op != "matmul" or len(product.outputs) != len(parts):
+    products = [producer[a] for a in sums[0].args
+                if a in producer and producer[a].op == "matmul"]
+    if len(products) != 1 or len(products[0].outputs) != len(parts):
         return None
+    (product,) = products
     biases = []
     for piece, total in zip(product.outputs, sums, strict=True):
         if piece not in total.args:

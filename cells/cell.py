@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from cells._layer_base import GenomeLayerMixin
+from cells._layer_base import GenomeLayerMixin, check_flag
 from cells._runtime import execute, full_width, fused_kernels
 from genome import Genome
 
@@ -46,8 +46,7 @@ class GenomeCell(GenomeLayerMixin, keras.layers.Layer):
                  kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,
                  peephole_initializer=None, fuse: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(fuse, bool):
-            raise ValueError(f"fuse must be True or False, got {fuse!r}")
+        check_flag("fuse", fuse)
         self._setup_genome(genome, units, {
             "kernel_initializer": kernel_initializer,
             "recurrent_initializer": recurrent_initializer,

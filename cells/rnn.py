@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from cells._layer_base import GenomeLayerMixin
+from cells._layer_base import GenomeLayerMixin, check_flag
 from cells._runtime import execute, full_width, fused_kernels, group_gates
 from genome import Genome
 
@@ -86,6 +86,9 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
                  hoist: bool | None = None, zero_output_for_mask: bool = False,
                  stateful: bool = False, **kwargs):
         super().__init__(**kwargs)
+        check_flag("hoist", hoist, by_width=True)
+        check_flag("fuse_recurrent", fuse_recurrent, by_width=True)
+        check_flag("zero_output_for_mask", zero_output_for_mask)
         if stateful:
             raise ValueError("GenomeRNN keeps no state between batches; for stateful=True use "
                              "keras.layers.RNN(cells.GenomeCell(genome, units), stateful=True)")
@@ -93,10 +96,6 @@ class GenomeRNN(GenomeLayerMixin, keras.layers.Layer):
         self.zero_output_for_mask = zero_output_for_mask
         self.states = None  # what Keras' RNN holds when not stateful; wrappers read it
         self.input_spec = keras.InputSpec(ndim=3)
-        for name, value in (("hoist", hoist), ("fuse_recurrent", fuse_recurrent)):
-            if value is not None and not isinstance(value, bool):
-                raise ValueError(f"{name} must be True, False or None (by width), "
-                                 f"got {value!r}")
         self.hoist = hoist
         self.fuse_recurrent = fuse_recurrent
         small = isinstance(units, int) and units < SMALL_STEP_UNITS

@@ -405,7 +405,24 @@ def own_evaluations(stored: dict, campaign_seed: int | None) -> dict[str, list]:
     """
     scope: dict[str, list] = {"protocols": [
         EvaluationProtocol.from_dict(p).hash for p in stored.get("protocols", {}).values()]}
-    if "campaign" in stored and campaign_seed is not None:
-        scope["seeds"] = CampaignConfig.from_dict(stored["campaign"]).training_seed_values(
-            campaign_seed)
+    seeds = stored_training_seeds(stored, campaign_seed)
+    if seeds is not None:
+        scope["seeds"] = seeds
     return scope
+
+
+def stored_training_seeds(stored: dict, campaign_seed: int | None) -> list[int] | None:
+    """A stored campaign's training seeds, from its config and seed (None: not recorded)."""
+    if "campaign" not in stored or campaign_seed is None:
+        return None
+    return CampaignConfig.from_dict(stored["campaign"]).training_seed_values(campaign_seed)
+
+
+def failures_phrase(total: int, kinds: dict[str, int]) -> str:
+    """``"4 failures (diverged 3, timeout 1)"``: the total, then each kind that occurred.
+
+    "failed" is one of the kinds as well as the name of the whole: the total is
+    every candidate evaluation that got no score.
+    """
+    detail = ", ".join(f"{kind} {n}" for kind, n in kinds.items() if n)
+    return f"{total} failures" + (f" ({detail})" if detail else "")

@@ -294,10 +294,9 @@ def _print_summary(summary, as_json: bool, url: str | None = None) -> None:
         return
     duplicates = sum(summary.duplicates.values())
     kinds = ", ".join(f"by {k} {v}" for k, v in summary.duplicates.items())
-    # "failed" is also one of the kinds; the total is the cells that got no score.
-    failures = f"{summary.failures} failures" + (" (" + ", ".join(
-        f"{kind} {n}" for kind, n in summary.failure_kinds.items()) + ")"
-        if summary.failure_kinds else "")
+    from evolve.campaign.config import failures_phrase
+
+    failures = failures_phrase(summary.failures, summary.failure_kinds)
     print(f"campaign {summary.name}: {summary.status}; {summary.candidates} candidates, "
           f"{summary.evaluations} evaluations, {failures}, {duplicates} "
           f"duplicates skipped" + (f" ({kinds})" if kinds else "")

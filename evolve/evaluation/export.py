@@ -68,12 +68,13 @@ def export_model(genome: Genome, out: str | Path, units: int = 128, input_dim: i
         return out, (f"untrained; input (batch, steps, {width}) -> (batch, steps, {units}); "
                      f"{model.count_params():,} parameters")
     protocol = protocol or _protocol(train_task, campaign, store)
+    if protocol.task != train_task:
+        raise ValueError(f"the protocol is for {protocol.task}, not for {train_task}")
     if campaign is not None:  # the campaign's own training seed, so numbers match its table
-        from evolve.campaign.config import CampaignConfig
+        from evolve.campaign.config import stored_training_seeds
 
         stored = store.campaign(campaign)
-        seed = CampaignConfig.from_dict(stored.config["campaign"]).training_seed_values(
-            stored.seed)[0]
+        seed = (stored_training_seeds(stored.config, stored.seed) or [seed])[0]
     task = task_for(protocol, data_dir)
     settings, best = train_settings(genome, protocol, task, _data(protocol.hash, task, protocol),
                                     seed, time.monotonic() + protocol.time_budget)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evolve.campaign.config import own_evaluations
+from evolve.campaign.config import failures_phrase, own_evaluations
 from evolve.evaluation import EvaluationProtocol
 from evolve.report._files import write_atomic
 from evolve.report.plan import ReportError
@@ -152,9 +152,8 @@ def write_campaign_report(report: CampaignReport, out: Path, *, plots: bool = Tr
     lines += [
         f"{report['strategy']} search on {', '.join(report['tasks'])}; status "
         f"{report['status']}; {report['candidates']}/{report['budget']} candidates, "
-        f"{report['evaluations']} evaluations, {report['failures']} failures"
-        + (" (" + ", ".join(f"{k} {v}" for k, v in report.get("failure_kinds", {}).items())
-           + ")" if report.get("failure_kinds") else "") + f", {duplicates} "
+        f"{report['evaluations']} evaluations, "
+        f"{failures_phrase(report['failures'], report.get('failure_kinds', {}))}, {duplicates} "
         f"duplicates skipped"
         + (f" ({', '.join(f'{k} {v}' for k, v in report['duplicates'].items())})"
            if duplicates else "") + ".",

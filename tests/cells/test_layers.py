@@ -206,6 +206,8 @@ def test_bad_genomes_and_arguments_are_clear_errors():
         GenomeRNN("gru", H, fuse_recurrent=1)
     with pytest.raises(ValueError, match="fuse must be True or False"):
         GenomeCell("gru", H, fuse="yes")
+    with pytest.raises(ValueError, match="zero_output_for_mask must be True or False, got 1"):
+        GenomeRNN("gru", H, zero_output_for_mask=1)
     with pytest.raises(ValueError, match=r"stateful=True use keras\.layers\.RNN\(cells"):
         GenomeRNN("gru", H, stateful=True)
 

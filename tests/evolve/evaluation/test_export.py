@@ -1,5 +1,7 @@
 """evolve.evaluation.export: the trained model is the one the evaluation scored."""
 
+import pytest
+
 from evolve.evaluation import EvaluationProtocol, evaluate
 from evolve.evaluation.export import export_model
 from genome import seeds
@@ -19,3 +21,10 @@ def test_trained_export_keeps_the_setting_the_evaluation_kept(tmp_path):
     assert path.exists()
     assert "lr 0.02, init scale 1, the best on validation of 2 settings tried" in summary
     assert f"valid accuracy {scored.value:.4f}" in summary
+
+
+def test_a_protocol_for_another_task_is_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="the protocol is for memorization, not for xml"):
+        export_model(seeds.get("gru"), tmp_path / "m.keras", train_task="xml",
+                     protocol=TWO_SETTINGS)
+    assert not (tmp_path / "m.keras").exists()
